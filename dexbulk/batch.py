@@ -1,0 +1,254 @@
+"""Chunking and the concurrent send loop. Knows nothing about HTTP.
+
+A *send* function turns one batch into an :class:`Outcome`; this module decides what to do with
+it: confirm contacts, split a rejected batch until the offending contacts are isolated, shrink
+the batch size after a "too large", and ask a *verify* function which contacts of a short-counted
+batch do not exist. The send loop sends batches one at a time until one succeeds (so a wrong key
+or URL costs one request, not ``concurrency`` of them), then fans out to worker threads with a
+bounded queue, so memory stays flat however many contacts are selected.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from dexbulk.patch import Update
+
+OutcomeKind = Literal["ok", "rejected", "too_large", "failed"]
+NOT_FOUND = "not found or not yours (Dex did not update it)"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What the API said about one request.
+
+    ``ok``: accepted, ``count`` contacts updated (``None`` if Dex did not say);
+    ``rejected``: refused because of its content (400/404/422), worth splitting;
+    ``too_large``: refused because of its size (413); ``failed``: transient or unknown failure
+    after every retry, or unreachable.
+    """
+
+    kind: OutcomeKind
+    status: int | None
+    count: int | None
+    message: str | None
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class ContactResult:
+    """The final word on one contact."""
+
+    contact_id: str
+    ok: bool
+    status: int | None
+    error: str | None
+    attempts: int
+
+    def to_json(self) -> dict[str, object]:
+        """The ``--results`` record: ``{contactId, ok, status, error, attempts}``."""
+        return {
+            "contactId": self.contact_id,
+            "ok": self.ok,
+            "status": self.status,
+            "error": self.error,
+            "attempts": self.attempts,
+        }
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    """Everything that happened while sending one batch (splits and checks included)."""
+
+    results: tuple[ContactResult, ...]
+    requests: int
+    retries: int
+    updated: int
+    shrunk_to: int | None = None
+
+
+SendFn = Callable[[Sequence[Update]], Outcome]
+VerifyFn = Callable[[Sequence[str]], "set[str] | None"]
+
+
+class BatchSizer:
+    """The batch size for the rest of the run; only ever shrinks (after a 413)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+
+    @property
+    def size(self) -> int:
+        """The current batch size."""
+        return self._size
+
+    def shrink(self, rejected_size: int) -> int | None:
+        """Lower the size below ``rejected_size``; return the new size if it changed."""
+        with self._lock:
+            new = max(1, rejected_size // 2)
+            if new < self._size:
+                self._size = new
+                return new
+            return None
+
+
+def chunks(updates: Iterable[Update], sizer: BatchSizer) -> Iterator[list[Update]]:
+    """Yield batches lazily, each as large as the sizer allows at the time it is cut."""
+    batch: list[Update] = []
+    for update in updates:
+        batch.append(update)
+        if len(batch) >= sizer.size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def process_batch(
+    batch: Sequence[Update], send: SendFn, verify: VerifyFn, sizer: BatchSizer
+) -> BatchReport:
+    """Send one batch and settle every contact in it.
+
+    A rejected batch is halved and each half resent, recursively, so one bad contact costs at
+    most about ``2 * log2(batch size)`` extra requests and every other contact still goes in.
+    """
+    results: list[ContactResult] = []
+    requests = retries = updated = 0
+    shrunk_to: int | None = None
+    stack: list[Sequence[Update]] = [batch]
+    while stack:
+        part = stack.pop()
+        outcome = send(part)
+        requests += 1
+        retries += outcome.attempts - 1
+        if outcome.kind == "ok":
+            confirmed, count = _settle_ok(part, outcome, verify)
+            results.extend(confirmed)
+            updated += count
+        elif outcome.kind in ("rejected", "too_large") and len(part) > 1:
+            if outcome.kind == "too_large":
+                shrunk_to = sizer.shrink(len(part)) or shrunk_to
+            middle = len(part) // 2
+            stack.append(part[middle:])
+            stack.append(part[:middle])
+        else:
+            results.extend(_failed(part, outcome.status, outcome.message, outcome.attempts))
+    return BatchReport(tuple(results), requests, retries, updated, shrunk_to)
+
+
+def _settle_ok(
+    part: Sequence[Update], outcome: Outcome, verify: VerifyFn
+) -> tuple[list[ContactResult], int]:
+    count = outcome.count
+    if count is not None and count >= len(part):
+        return [_ok(u.contact_id, outcome) for u in part], len(part)
+    ids = [u.contact_id for u in part]
+    existing = verify(ids)
+    if existing is None:
+        said = f"Dex updated {count} of {len(part)}" if count is not None else "Dex gave no count"
+        reason = f"not confirmed: {said} and could not tell which"
+        return _failed(part, outcome.status, reason, outcome.attempts), count or 0
+    results = [
+        _ok(cid, outcome)
+        if cid in existing
+        else ContactResult(cid, False, outcome.status, NOT_FOUND, outcome.attempts)
+        for cid in ids
+    ]
+    return results, count if count is not None else len(existing)
+
+
+def _ok(contact_id: str, outcome: Outcome) -> ContactResult:
+    return ContactResult(contact_id, True, outcome.status, None, outcome.attempts)
+
+
+def _failed(
+    part: Sequence[Update], status: int | None, message: str | None, attempts: int
+) -> list[ContactResult]:
+    reason = message or "failed"
+    return [ContactResult(u.contact_id, False, status, reason, attempts) for u in part]
+
+
+def send_all(
+    batches: Iterator[list[Update]],
+    process: Callable[[list[Update]], BatchReport],
+    *,
+    concurrency: int,
+    on_report: Callable[[list[Update], BatchReport], None],
+    stop: threading.Event,
+) -> None:
+    """Send every batch, calling ``on_report`` in the caller's thread as each one settles.
+
+    Batches go one at a time until one updates a contact, then ``concurrency`` workers share
+    the rest. Setting ``stop`` takes no new batches and lets in-flight ones finish. An exception
+    raised by ``process`` (an auth refusal) stops the run and is re-raised once in-flight
+    batches have settled. Workers are daemon threads, so a second Ctrl-C (KeyboardInterrupt in
+    the caller) can leave at once without waiting for them.
+    """
+    for batch in batches:
+        if stop.is_set():
+            return
+        report = process(batch)
+        on_report(batch, report)
+        if any(r.ok for r in report.results):
+            break
+    else:
+        return
+    _fan_out(batches, process, concurrency, on_report, stop)
+
+
+def _fan_out(
+    batches: Iterator[list[Update]],
+    process: Callable[[list[Update]], BatchReport],
+    concurrency: int,
+    on_report: Callable[[list[Update], BatchReport], None],
+    stop: threading.Event,
+) -> None:
+    todo: queue.Queue[list[Update] | None] = queue.Queue()
+    done: queue.Queue[tuple[list[Update], BatchReport | None, BaseException | None]] = (
+        queue.Queue()
+    )
+
+    def work() -> None:
+        while (batch := todo.get()) is not None:
+            try:
+                done.put((batch, process(batch), None))
+            except BaseException as exc:  # handed to the caller's thread, re-raised there
+                done.put((batch, None, exc))
+
+    workers = [threading.Thread(target=work, daemon=True) for _ in range(concurrency)]
+    for worker in workers:
+        worker.start()
+    error: BaseException | None = None
+    in_flight = 0
+    exhausted = False
+    try:
+        while True:
+            while not exhausted and not stop.is_set() and in_flight < concurrency:
+                batch = next(batches, None)
+                if batch is None:
+                    exhausted = True
+                    break
+                todo.put(batch)
+                in_flight += 1
+            if in_flight == 0:
+                break
+            try:
+                batch, report, exc = done.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            in_flight -= 1
+            if exc is not None:
+                error = error or exc
+                stop.set()
+            elif report is not None:
+                on_report(batch, report)
+    finally:
+        for _ in workers:
+            todo.put(None)
+    if error is not None:
+        raise error

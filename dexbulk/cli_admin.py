@@ -1,0 +1,264 @@
+"""Commands around the updates: runs, resume, retry, sandbox, demo, auth and config.
+
+Registered on the app by :func:`register`; same habits as ``cli.py``.
+"""
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from dexbulk.cli import EXIT_CODES_EPILOG, RUNS_PANEL, TOOLS_PANEL, app, env, handle_errors
+from dexbulk.errors import ExitCode, InvalidInput
+from dexbulk.options import OutputArgs, SendArgs, output_options, sending_options
+
+runs_app = typer.Typer(help="List and inspect past runs (their journals).", no_args_is_help=False)
+auth_app = typer.Typer(help="Log in, check and log out: where the API key is kept.", no_args_is_help=True)
+config_app = typer.Typer(help="Show the effective configuration and where it comes from.", no_args_is_help=True)
+
+RunId = Annotated[str, typer.Argument(help="A run ID, a unique prefix of one, or 'last'.", show_default=False)]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
+
+
+@runs_app.callback(invoke_without_command=True)
+@handle_errors
+def runs_list(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option("--limit", help="How many runs to list.", min=1)] = 20,
+    as_json: JsonFlag = False,
+) -> None:
+    """List recent runs, newest first.
+
+    Example: [bold]dexbulk runs --limit 5[/bold]
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from dexbulk import report
+    from dexbulk.journal import default_runs_dir, list_runs
+
+    e = env()
+    runs = list_runs(default_runs_dir(e.environ), limit)
+    if as_json:
+        report.write_json(e.stdout, [run.summary() for run in runs])
+    else:
+        report.render_runs(report.make_console(e.stdout), runs)
+
+
+@runs_app.command("show")
+@handle_errors
+def runs_show(run_id: RunId, as_json: JsonFlag = False) -> None:
+    """Show one run: its command, counts, and every failed contact with the reason.
+
+    Example: [bold]dexbulk runs show last[/bold]
+    """
+    from dexbulk import report
+    from dexbulk.journal import default_runs_dir, load_run
+
+    e = env()
+    run = load_run(default_runs_dir(e.environ), run_id)
+    document = dict(run.summary())
+    document["argv"] = run.start.get("argv")
+    document["patch"] = run.start.get("patch")
+    document["options"] = run.start.get("options")
+    document["journal"] = str(run.path)
+    document["failures"] = [
+        {k: v for k, v in r.to_json().items() if k != "ok"} for r in run.failed.values()
+    ]
+    if as_json:
+        report.write_json(e.stdout, document)
+        return
+    console = report.make_console(e.stdout)
+    report.render_runs(console, [run])
+    console.print(f"command line: {' '.join(document['argv'] or [])}", markup=False)
+    console.print(f"journal: {run.path}", markup=False)
+    for failure in run.failed.values():
+        console.print(f"  ✗ {failure.contact_id}: {failure.error}", markup=False)
+
+
+def _continue(run_id: str, mode: str, send: SendArgs, output: OutputArgs) -> ExitCode:
+    from dexbulk.journal import default_runs_dir, load_run
+    from dexbulk.plan import Plan
+    from dexbulk.runner import send_plan
+
+    e = env()
+    run = load_run(default_runs_dir(e.environ), run_id)
+    updates = run.pending if mode == "resume" else run.failed_updates
+    if not updates:
+        what = "every contact is confirmed updated" if mode == "resume" else "no failures"
+        e.console(output).print(f"nothing to send for run {run.run_id}: {what}")
+        return ExitCode.OK
+    plan = Plan(updates, str(run.start.get("command")), patch=run.start.get("patch"))
+    return send_plan(
+        plan, send, output, e, sys.argv, resume_of=(run.run_id, mode),
+        api_url=run.start.get("api_url"),
+    )  # fmt: skip
+
+
+@app.command("resume", rich_help_panel=RUNS_PANEL, epilog=EXIT_CODES_EPILOG)
+@handle_errors
+@sending_options
+@output_options
+def resume(run_id: RunId, send: SendArgs, output: OutputArgs) -> ExitCode:
+    """Finish an interrupted run: send only the contacts not confirmed updated.
+
+    Uses the run's own API URL unless --api-url is given. Safe after a crash: a contact whose
+    batch was in flight is sent again, which leaves Dex as sending it once.
+
+    Example: [bold]dexbulk resume last[/bold]
+    """
+    return _continue(run_id, "resume", send, output)
+
+
+@app.command("retry", rich_help_panel=RUNS_PANEL, epilog=EXIT_CODES_EPILOG)
+@handle_errors
+@sending_options
+@output_options
+def retry(
+    run_id: RunId,
+    send: SendArgs,
+    output: OutputArgs,
+    failed: Annotated[bool, typer.Option("--failed", help="Resend the contacts that failed (the default).")] = True,
+) -> ExitCode:
+    """Resend only the contacts of a run that failed.
+
+    Example: [bold]dexbulk retry 2026-11-26T18-03-50-1a2b --failed[/bold]
+    """
+    if not failed:
+        raise InvalidInput("retry resends failures only; use 'dexbulk resume' for the rest")
+    return _continue(run_id, "retry", send, output)
+
+
+@app.command("sandbox", rich_help_panel=TOOLS_PANEL)
+@handle_errors
+def sandbox(
+    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1 (0 = pick a free one).")] = 8765,
+    db: Annotated[Optional[Path], typer.Option("--db", help="SQLite file [default: in the user data dir].")] = None,
+    fresh: Annotated[bool, typer.Option("--fresh", help="Drop the stored address book and reseed.")] = False,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the generated address book.")] = 42,
+    contacts: Annotated[int, typer.Option("--contacts", help="How many contacts to seed.")] = 300,
+    key: Annotated[Optional[str], typer.Option("--key", help="The API key the sandbox expects.")] = None,
+    latency: Annotated[float, typer.Option("--latency", help="Milliseconds per request (±20% jitter).")] = 0.0,
+    fail_rate: Annotated[float, typer.Option("--fail-rate", help="Probability of a random 500/502/503.")] = 0.0,
+    rate_limit: Annotated[Optional[str], typer.Option("--rate-limit", help="N/S: requests per second before 429.")] = None,
+    max_batch: Annotated[Optional[int], typer.Option("--max-batch", help="Reject larger PUT bodies with 413.")] = None,
+    drop_rate: Annotated[float, typer.Option("--drop-rate", help="Probability of closing the connection mid-request.")] = 0.0,
+    reject: Annotated[Optional[list[str]], typer.Option("--reject", help="A contact whose batch always fails with 400 (repeatable).")] = None,
+    unknown_ids: Annotated[str, typer.Option("--unknown-ids", help="skip: unknown contacts are not counted; reject: their batch fails with 404.")] = "skip",
+) -> None:
+    """Run a local, simulated Dex API to rehearse changes on (no account needed).
+
+    Example: [bold]dexbulk sandbox --port 8765 --latency 50 --fail-rate 0.1[/bold], then
+    [bold]DEX_API_URL=http://127.0.0.1:8765/v1 DEX_API_KEY=<printed key> dexbulk star --ids ...[/bold]
+    """
+    from dexbulk.sandbox import SandboxOptions, serve
+    from dexbulk.sandbox.options import DEFAULT_API_KEY, parse_rate
+
+    e = env()
+    options = SandboxOptions(
+        port=port, db_path=db, fresh=fresh, seed=seed, contacts=contacts,
+        api_key=key or DEFAULT_API_KEY, latency_ms=latency, fail_rate=fail_rate,
+        rate_limit=parse_rate(rate_limit) if rate_limit else None, max_batch=max_batch,
+        drop_rate=drop_rate, reject_ids=frozenset(reject or ()), unknown_ids=unknown_ids,
+        verbose_log=e.stderr,
+    )  # fmt: skip
+    serve(options, out=e.stdout, err=e.stderr)
+
+
+@app.command("demo", rich_help_panel=TOOLS_PANEL)
+@handle_errors
+def demo(
+    contacts: Annotated[int, typer.Option("--contacts", help="How many contacts to update.", min=1)] = 250,
+    no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
+) -> ExitCode:
+    """Rehearse a real bulk update on a built-in sandbox: no key, no network needed.
+
+    Starts the sandbox on a free local port, selects contacts, shows the dry-run plan, sends
+    the update in batches through the same code path as a real run, and shows a few contacts
+    before and after.
+
+    Example: [bold]dexbulk demo[/bold]
+    """
+    from dexbulk.demo import run_demo
+
+    return run_demo(env(), contacts=contacts, progress=not no_progress)
+
+
+@auth_app.command("login")
+@handle_errors
+def auth_login(
+    with_token: Annotated[bool, typer.Option("--with-token", help="Read the key from stdin instead of prompting.")] = False,
+    profile: Annotated[Optional[str], typer.Option("--profile", help="Config profile to store it for.")] = None,
+    api_url: Annotated[Optional[str], typer.Option("--api-url", help="API to check the key against.")] = None,
+) -> None:
+    """Check an API key with one request and store it (OS keyring, else the config file, 0600).
+
+    Example: [bold]dexbulk auth login[/bold]  ·  [bold]pass show dex | dexbulk auth login --with-token[/bold]
+    """
+    from dexbulk.auth import login
+
+    login(env(), with_token=with_token, profile=profile, api_url=api_url)
+
+
+@auth_app.command("status")
+@handle_errors
+def auth_status(
+    profile: Annotated[Optional[str], typer.Option("--profile", help="Config profile.")] = None,
+    api_url: Annotated[Optional[str], typer.Option("--api-url", help="API to check the key against.")] = None,
+) -> ExitCode:
+    """Say where the key comes from, show it masked, and check it against the API.
+
+    Example: [bold]dexbulk auth status[/bold]
+    """
+    from dexbulk.auth import status
+
+    return status(env(), profile=profile, api_url=api_url)
+
+
+@auth_app.command("logout")
+@handle_errors
+def auth_logout(
+    profile: Annotated[Optional[str], typer.Option("--profile", help="Config profile.")] = None,
+) -> None:
+    """Remove the stored key from the keyring and the config file.
+
+    Example: [bold]dexbulk auth logout[/bold]
+    """
+    from dexbulk.auth import logout
+
+    logout(env(), profile=profile)
+
+
+@config_app.command("show")
+@handle_errors
+def config_show(
+    profile: Annotated[Optional[str], typer.Option("--profile", help="Config profile.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Print every effective setting and where it came from (flag, env, profile, default).
+
+    Example: [bold]DEXBULK_PROFILE=work dexbulk config show[/bold]
+    """
+    from dexbulk.auth import show_config
+
+    show_config(env(), profile=profile, as_json=as_json)
+
+
+@config_app.command("path")
+@handle_errors
+def config_path_cmd() -> None:
+    """Print the config file's path.
+
+    Example: [bold]$EDITOR "$(dexbulk config path)"[/bold]
+    """
+    from dexbulk.config import config_path
+
+    e = env()
+    print(config_path(e.environ), file=e.stdout)
+
+
+def register() -> None:
+    """Attach the sub-apps (importing this module registers its top-level commands)."""
+    app.add_typer(runs_app, name="runs", rich_help_panel=RUNS_PANEL)
+    app.add_typer(auth_app, name="auth", rich_help_panel=TOOLS_PANEL)
+    app.add_typer(config_app, name="config", rich_help_panel=TOOLS_PANEL)

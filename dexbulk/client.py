@@ -1,0 +1,353 @@
+"""The only module that knows ``requests``: one configured session to the Dex API.
+
+Retry policy, chosen on purpose:
+
+* Retried: connection errors, timeouts, dropped connections, and the statuses 429, 500, 502,
+  503, 504. ``PUT /v1/contacts/`` sets absolute values and a tag append/remove of an existing
+  link does nothing, so sending the same body twice leaves Dex as sending it once: retrying a
+  PUT whose answer was lost is safe. The filter POST only reads, so it is retried too.
+* ``--max-attempts`` (default 5) counts the first try. Between attempts: exponential backoff
+  with jitter (0.5 s, 1 s, 2 s, ... each scaled by a random 50-100%, at most 30 s), or the
+  server's ``Retry-After`` (seconds or an HTTP date), never more than 60 s.
+* Every attempt, first or retry, takes a token from the run's shared :class:`RateLimiter`, and
+  every 429 slows the whole run down.
+* Never retried: 4xx other than 429. They say something about the request, which the batch
+  layer acts on (split, shrink, report).
+* Redirects are not followed, so the ``Authorization`` header can never travel to another host.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from dexbulk import __version__
+from dexbulk.batch import Outcome
+from dexbulk.errors import AuthRefused
+from dexbulk.patch import Update
+from dexbulk.ratelimit import RateLimiter, Sleeper
+from dexbulk.secret import ApiKey
+
+log = logging.getLogger("dexbulk.http")
+
+USER_AGENT = f"dexbulk/{__version__}"
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+REJECT_STATUSES = frozenset({400, 404, 422})
+MAX_BACKOFF = 30.0
+MAX_RETRY_AFTER = 60.0
+_SIZE_WORDS = ("too many", "too large", "batch size", "payload", "max", "limit")
+_local = threading.local()
+
+
+class DexRetry(Retry):
+    """urllib3's Retry, plus run-wide pacing, a capped Retry-After and an injectable sleeper."""
+
+    def __init__(
+        self,
+        *args: Any,
+        limiter: RateLimiter | None = None,
+        sleeper: Sleeper = time.sleep,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.limiter = limiter
+        self.sleeper = sleeper
+
+    def new(self, **kw: Any) -> DexRetry:
+        kw.setdefault("limiter", self.limiter)
+        kw.setdefault("sleeper", self.sleeper)
+        return super().new(**kw)  # type: ignore[return-value]
+
+    def increment(self, *args: Any, **kwargs: Any) -> DexRetry:
+        response = kwargs.get("response")
+        if self.limiter is not None and getattr(response, "status", None) == 429:
+            self.limiter.on_response(throttled=True)
+        new = super().increment(*args, **kwargs)
+        # Only counted when another attempt follows (the last increment raises instead).
+        _local.retries = getattr(_local, "retries", 0) + 1
+        return new  # type: ignore[return-value]
+
+    def parse_retry_after(self, retry_after: str) -> float:
+        return min(super().parse_retry_after(retry_after), MAX_RETRY_AFTER)
+
+    def get_backoff_time(self) -> float:
+        import random
+
+        failures = len(self.history)
+        if failures == 0:
+            return 0.0
+        base = min(MAX_BACKOFF, self.backoff_factor * 2 ** (failures - 1))
+        return base * random.uniform(0.5, 1.0)
+
+    def sleep(self, response: Any = None) -> None:
+        wait = None
+        if self.respect_retry_after_header and response is not None:
+            wait = self.get_retry_after(response)
+        if wait is None:
+            wait = self.get_backoff_time()
+        if wait > 0:
+            self.sleeper(wait)
+        if self.limiter is not None:
+            self.limiter.acquire()
+
+
+class _Bearer(requests.auth.AuthBase):
+    """Sets the Authorization header; also stops requests from applying ~/.netrc instead."""
+
+    def __init__(self, key: ApiKey) -> None:
+        self._key = key
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        r.headers["Authorization"] = f"Bearer {self._key.reveal()}"
+        return r
+
+    def __repr__(self) -> str:
+        return f"_Bearer({self._key!r})"
+
+
+class DexClient:
+    """A pooled, retrying client for the few endpoints dexbulk needs."""
+
+    def __init__(
+        self,
+        api_url: str,
+        api_key: ApiKey,
+        *,
+        timeout: float = 30.0,
+        max_attempts: int = 5,
+        pool_size: int = 4,
+        limiter: RateLimiter | None = None,
+        sleeper: Sleeper = time.sleep,
+        backoff_factor: float = 0.5,
+    ) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.timeout = timeout
+        self.limiter = limiter
+        retry = DexRetry(
+            total=max_attempts - 1,
+            redirect=0,
+            status_forcelist=RETRY_STATUSES,
+            allowed_methods=frozenset({"GET", "PUT", "POST"}),
+            backoff_factor=backoff_factor,
+            raise_on_status=False,
+            raise_on_redirect=False,
+            respect_retry_after_header=True,
+            limiter=limiter,
+            sleeper=sleeper,
+        )
+        self.session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=retry)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+        self.session.auth = _Bearer(api_key)
+        self.session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
+
+    def close(self) -> None:
+        """Close pooled connections."""
+        self.session.close()
+
+    def _request(self, method: str, path: str, body: bytes | None, contacts: int) -> _Answer:
+        if self.limiter is not None:
+            self.limiter.acquire()
+        _local.retries = 0
+        url = f"{self.api_url}{path}"
+        started = time.perf_counter()
+        headers = {"Content-Type": "application/json"} if body is not None else None
+        try:
+            response = self.session.request(
+                method, url, data=body, headers=headers, timeout=self.timeout,
+                allow_redirects=False,
+            )  # fmt: skip
+        except requests.RequestException as exc:
+            attempts = _local.retries + 1
+            log.info("%s %s failed after %d attempts: %s", method, path, attempts, _reason(exc))
+            return _Answer(None, None, f"connection failed: {_reason(exc)}", attempts, "")
+        attempts = _local.retries + 1
+        if self.limiter is not None and response.status_code != 429:
+            # A final 429 was already fed back by DexRetry.increment.
+            self.limiter.on_response(throttled=False)
+        ms = (time.perf_counter() - started) * 1000
+        log.info(
+            "%s %s %d %d contacts %.1f ms %d retries",
+            method, path, response.status_code, contacts, ms, attempts - 1,
+        )  # fmt: skip
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("request body: %s", (body or b"").decode("utf-8", "replace"))
+            log.debug("response body: %s", response.text[:2000])
+        payload = _json_or_none(response)
+        return _Answer(response.status_code, payload, None, attempts, response.text)
+
+    def put_contacts(self, updates: Sequence[Update]) -> Outcome:
+        """Send one batch to ``PUT /v1/contacts/`` and classify the answer.
+
+        Raises :class:`AuthRefused` on 401/403 (the run must stop); every other answer becomes
+        an :class:`Outcome` the batch layer acts on.
+        """
+        body = encode_batch(updates)
+        answer = self._request("PUT", "/contacts/", body, len(updates))
+        return answer.classify()
+
+    def existing_ids(self, ids: Sequence[str]) -> set[str] | None:
+        """Which of ``ids`` are the user's contacts, or ``None`` if Dex would not say.
+
+        Uses ``POST /v1/contacts/filter`` with ``where.in`` (one request per 500 IDs) and falls
+        back to ``GET /v1/contacts/{id}`` (404 = not found or not the user's).
+        """
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            page = self._filter_in(chunk)
+            if page is None:
+                page = self._get_each(chunk)
+            if page is None:
+                return None
+            found |= page
+        return found
+
+    def _filter_in(self, ids: list[str]) -> set[str] | None:
+        found: set[str] = set()
+        cursor: str | None = None
+        for _ in range(len(ids) + 1):  # pages can only shrink the rest; this bounds the loop
+            query: dict[str, object] = {"where": {"in": ids}, "take": len(ids)}
+            if cursor:
+                query["cursor"] = cursor
+            answer = self._request("POST", "/contacts/filter", _compact(query), len(ids))
+            answer.raise_for_auth()
+            data = answer.data()
+            if answer.status != 200 or not isinstance(data, dict):
+                return None
+            items = data.get("items")
+            if not isinstance(items, list):
+                return None
+            new = {str(i.get("id")).lower() for i in items if isinstance(i, dict)}
+            if new <= found:  # a page that repeats what we saw: the cursor is being ignored
+                break
+            found |= new
+            cursor = data.get("nextCursor") if isinstance(data.get("nextCursor"), str) else None
+            if not cursor:
+                break
+        return found & set(ids)
+
+    def _get_each(self, ids: Iterable[str]) -> set[str] | None:
+        found: set[str] = set()
+        for contact_id in ids:
+            answer = self._request("GET", f"/contacts/{contact_id}", None, 1)
+            answer.raise_for_auth()
+            if answer.status == 200:
+                found.add(contact_id)
+            elif answer.status != 404:
+                return None
+        return found
+
+    def count_contacts(self) -> int | None:
+        """``GET /v1/contacts/count``: the size of the address book, or ``None``."""
+        answer = self._request("GET", "/contacts/count", None, 0)
+        answer.raise_for_auth()
+        data = answer.data()
+        count = data.get("count") if isinstance(data, dict) else None
+        return count if isinstance(count, int) else None
+
+
+class _Answer:
+    """One HTTP exchange reduced to what the classification needs."""
+
+    def __init__(
+        self, status: int | None, payload: object, error: str | None, attempts: int, text: str
+    ) -> None:
+        self.status = status
+        self.payload = payload
+        self.error = error
+        self.attempts = attempts
+        self.text = text
+
+    def data(self) -> object:
+        return self.payload.get("data") if isinstance(self.payload, dict) else None
+
+    def message(self) -> str:
+        """The API's own words, from whichever field it used."""
+        if isinstance(self.payload, dict):
+            for key in ("message", "error", "detail"):
+                value = self.payload.get(key)
+                if isinstance(value, str) and value:
+                    return value
+            data = self.payload.get("data")
+            if isinstance(data, dict) and isinstance(data.get("message"), str):
+                return str(data["message"])
+        text = " ".join(self.text.split())
+        return text[:200] if text and not text.startswith("<") else ""
+
+    def raise_for_auth(self) -> None:
+        if self.status in (401, 403):
+            looks_blocked = self.status == 403 and self.text.lstrip().startswith("<")
+            if looks_blocked:
+                raise AuthRefused(
+                    "Dex answered 403 with an HTML page: the request was blocked before it "
+                    "reached the API (a firewall), not necessarily a bad key",
+                    status=403,
+                    hint="try again later, or check proxies between you and Dex",
+                )
+            detail = f" ({self.message()})" if self.message() else ""
+            raise AuthRefused(
+                f"Dex refused the API key: HTTP {self.status}{detail}",
+                status=self.status,
+                hint="check DEX_API_KEY, or run 'dexbulk auth login'",
+            )
+
+    def classify(self) -> Outcome:
+        if self.status is None:
+            return Outcome("failed", None, None, self.error, self.attempts)
+        self.raise_for_auth()
+        status, message = self.status, self.message()
+        envelope = isinstance(self.payload, dict) and "error" in self.payload
+        if 200 <= status < 300:
+            data = self.data()
+            count = data.get("count") if isinstance(data, dict) else None
+            if isinstance(self.payload, dict) and self.payload.get("error") is True:
+                return Outcome("rejected", status, None, message or "error: true", self.attempts)
+            count = count if isinstance(count, int) and not isinstance(count, bool) else None
+            return Outcome("ok", status, count, None, self.attempts)
+        size_words = any(word in message.lower() for word in _SIZE_WORDS)
+        if status == 413 or (status in (400, 422) and size_words):
+            return Outcome("too_large", status, None, message or "batch too large", self.attempts)
+        if status in REJECT_STATUSES and (status != 404 or envelope):
+            return Outcome("rejected", status, None, message or f"HTTP {status}", self.attempts)
+        if status == 404:
+            message = "HTTP 404 without a Dex answer: check --api-url (expected .../v1)"
+        elif 300 <= status < 400:
+            message = f"HTTP {status} redirect, not followed: check --api-url"
+        else:
+            message = f"HTTP {status}" + (f": {message}" if message else "")
+        return Outcome("failed", status, None, message, self.attempts)
+
+
+def encode_batch(updates: Sequence[Update]) -> bytes:
+    """The compact JSON body of one ``PUT /v1/contacts/`` request."""
+    return _compact([u.to_api() for u in updates])
+
+
+def _compact(value: object) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _json_or_none(response: requests.Response) -> object:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _reason(exc: Exception) -> str:
+    """A short cause without the exception's repr noise (never contains headers or the key)."""
+    text = str(exc.args[0] if exc.args else exc)
+    for marker in ("Caused by ", "Failed to establish a new connection: "):
+        if marker in text:
+            text = text.split(marker, 1)[1]
+    return text.strip("()'\" ")[:160] or type(exc).__name__

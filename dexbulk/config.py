@@ -1,0 +1,490 @@
+"""Settings for a run, resolved from flags, environment variables, the config file and defaults.
+
+Precedence, highest first: a command-line flag, an environment variable, the selected profile's
+table in the config file, the built-in default. Every value passes the same checks wherever it
+came from, and every value present in a source is checked even when a higher source overrides
+it, so an error never appears or disappears depending on which flags were given. An empty
+environment variable counts as unset.
+
+The config file is TOML, at ``platformdirs.user_config_dir("dexbulk")/config.toml`` or wherever
+``DEXBULK_CONFIG`` points::
+
+    [default]
+    batch_size = 50
+
+    [profile.work]
+    rate = 5
+
+The profile is chosen by ``--profile``, then ``DEXBULK_PROFILE``, then ``"default"``, which
+reads ``[default]``. Profiles do **not** inherit from ``[default]``: a setting missing from
+``[profile.work]`` takes the built-in default. rclone and aws behave the same way; the deciding
+reason is that ``[default]`` may hold an ``api_key``, and a ``--profile work`` run must never
+send the default account's key (or rate limits tuned for it) by accident.
+
+Writing touches only ``api_key`` lines and table headers, keeps every other byte, re-parses the
+result to prove nothing else changed, and replaces the file atomically with mode 0600.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+import math
+import os
+import re
+import secrets
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import urlsplit
+
+import platformdirs
+
+from dexbulk.errors import ConfigError
+from dexbulk.secret import ApiKey
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - only on 3.10
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+DEFAULT_API_URL = "https://api.prod.getdex.com/v1"
+DEFAULT_PROFILE = "default"
+CONFIG_ENV = "DEXBULK_CONFIG"
+PROFILE_ENV = "DEXBULK_PROFILE"
+
+
+@dataclass(frozen=True)
+class _Spec:
+    name: str
+    env: str
+    kind: type[object]  # int, float (always > 0) or str (an http(s) URL)
+    default: object
+    low: int = 0
+    high: int = 0
+
+
+_SPECS = (
+    _Spec("api_url", "DEX_API_URL", str, DEFAULT_API_URL),
+    _Spec("batch_size", "DEXBULK_BATCH_SIZE", int, 100, 1, 500),
+    _Spec("concurrency", "DEXBULK_CONCURRENCY", int, 4, 1, 32),
+    _Spec("rate", "DEXBULK_RATE", float, None),
+    _Spec("max_attempts", "DEXBULK_MAX_ATTEMPTS", int, 5, 1, 20),
+    _Spec("timeout", "DEXBULK_TIMEOUT", float, 30.0),
+)
+SETTING_ENV_VARS: Mapping[str, str] = MappingProxyType({s.name: s.env for s in _SPECS})
+"""Each setting's environment variable, for documentation and help text."""
+FILE_KEYS = (*SETTING_ENV_VARS, "api_key")
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One resolved value and where it came from (``flag``, ``env VAR``, ``config …``, ``default``)."""
+
+    name: str
+    value: object
+    source: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """The resolved settings of a run; ``sources`` maps each name (and ``profile``) to its origin.
+
+    ``file_api_key`` is only the key found in the config file; which key a run uses is decided by
+    :func:`dexbulk.credentials.find_api_key`.
+    """
+
+    api_url: str = DEFAULT_API_URL
+    batch_size: int = 100
+    concurrency: int = 4
+    rate: float | None = None
+    max_attempts: int = 5
+    timeout: float = 30.0
+    file_api_key: ApiKey | None = None
+    profile: str = DEFAULT_PROFILE
+    path: Path
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+    def setting(self, name: str) -> Setting:
+        """Return one setting (``batch_size``, ...) with its value and source."""
+        return Setting(name, getattr(self, name), self.sources.get(name, "default"))
+
+
+class _Invalid(Exception):
+    """A value failed a check; the caller adds where it came from."""
+
+
+@dataclass(frozen=True)
+class _Doc:
+    path: Path
+    lines: list[str]  # with line endings, so edits keep them
+    data: dict[str, Any]
+
+
+def config_path(env: Mapping[str, str]) -> Path:
+    """Return the config file path: ``$DEXBULK_CONFIG`` if set, else the platform config dir."""
+    named = env.get(CONFIG_ENV, "").strip()
+    if named:
+        return Path(named).expanduser()
+    # appauthor=False: on Windows the default would nest the folder twice (dexbulk\dexbulk).
+    return Path(platformdirs.user_config_dir("dexbulk", appauthor=False)) / "config.toml"
+
+
+def show_path(path: Path) -> str:
+    """Shorten a path under the home directory to ``~/…`` for messages."""
+    try:
+        return f"~/{path.relative_to(Path.home()).as_posix()}"
+    except (ValueError, RuntimeError):  # not under home, or no home directory at all
+        return str(path)
+
+
+def table_label(profile: str) -> str:
+    """The TOML header of a profile's table: ``[default]`` or ``[profile.NAME]``."""
+    if profile == DEFAULT_PROFILE:
+        return "[default]"
+    name = profile if re.fullmatch(r"[A-Za-z0-9_-]+", profile) else json.dumps(profile)
+    return f"[profile.{name}]"
+
+
+def resolve_settings(
+    *, flags: Mapping[str, object | None], env: Mapping[str, str], profile: str | None
+) -> Settings:
+    """Resolve every setting: flag > env > the profile's table in the config file > default.
+
+    ``flags`` maps setting names to the flag values, ``None`` meaning "not given". Raises
+    :class:`ConfigError` naming the file and line, the variable or the flag of a bad value.
+    """
+    unknown = sorted(set(flags) - set(SETTING_ENV_VARS))
+    if unknown:  # a programming error in the caller, not a user error
+        raise ValueError(f"unknown setting flags: {', '.join(unknown)}")
+    path = config_path(env)
+    name, name_source = _select_profile(profile, env)
+    explicit = bool(env.get(CONFIG_ENV, "").strip())
+    doc = _read(path, must_exist=explicit)
+    table = _profile_table(doc, path, name, strict=True)
+    where = f"config {show_path(path)} {table_label(name)}"
+    values: dict[str, object] = {}
+    sources = {"profile": name_source, "config": f"env {CONFIG_ENV}" if explicit else "default"}
+    for spec in _SPECS:
+        found: list[tuple[object, str]] = []
+        if flags.get(spec.name) is not None:
+            flag = "--" + spec.name.replace("_", "-")
+            found.append((_checked(spec, flags[spec.name], flag), "flag"))
+        raw_env = env.get(spec.env, "")
+        if raw_env.strip():
+            found.append((_checked(spec, raw_env, spec.env), f"env {spec.env}"))
+        if spec.name in table:
+            try:
+                found.append((_check(spec, table[spec.name]), where))
+            except _Invalid as exc:
+                raise _file_error(doc, name, spec.name, str(exc)) from None
+        values[spec.name], sources[spec.name] = found[0] if found else (spec.default, "default")
+    file_key = _file_key(doc, name, table, where)
+    return Settings(
+        **values,  # type: ignore[arg-type]  # each value was checked against its spec above
+        file_api_key=file_key,
+        profile=name,
+        path=path,
+        sources=MappingProxyType(sources),
+    )
+
+
+def read_api_key(path: Path, profile: str) -> ApiKey | None:
+    """Return the profile's ``api_key`` from the config file, or None (no file, table or key)."""
+    doc = _read(path, must_exist=False)
+    table = _profile_table(doc, path, profile, strict=False)
+    return _file_key(doc, profile, table, f"config {show_path(path)} {table_label(profile)}")
+
+
+def config_show_rows(settings: Settings) -> list[tuple[str, str, str]]:
+    """Rows of (name, value, source) for ``dexbulk config show``; keys appear masked."""
+    found = "" if settings.path.is_file() else " (not found)"
+    rows = [
+        ("profile", settings.profile, settings.sources.get("profile", "default")),
+        ("config", show_path(settings.path) + found, settings.sources.get("config", "default")),
+    ]
+    for spec in _SPECS:
+        item = settings.setting(spec.name)
+        value = item.value
+        text = "unlimited" if value is None else f"{value:g}" if isinstance(value, float) else value
+        rows.append((item.name, str(text), item.source))
+    if settings.file_api_key is not None:
+        key = settings.file_api_key
+        rows.append(("api_key", key.masked, key.source))
+    return rows
+
+
+def write_api_key_to_config(path: Path, profile: str, key: ApiKey) -> None:
+    """Set ``api_key`` in the profile's table (adding the table if needed); the file ends 0600."""
+    _edit(path, profile, key=key)
+
+
+def remove_api_key_from_config(path: Path, profile: str) -> bool:
+    """Remove ``api_key`` from the profile's table; return whether there was one to remove."""
+    return _edit(path, profile, remove=True)
+
+
+def ensure_profile_table(path: Path, profile: str) -> bool:
+    """Add an empty table for the profile if the file lacks it; return whether it was added.
+
+    ``auth login --profile work`` calls this when the key goes to the keyring, so that
+    ``--profile work`` is then a known profile (unknown profiles are an error, to catch typos).
+    """
+    return profile != DEFAULT_PROFILE and _edit(path, profile)
+
+
+def _select_profile(profile: str | None, env: Mapping[str, str]) -> tuple[str, str]:
+    if profile is not None:
+        if not profile.strip():
+            raise ConfigError("--profile: the profile name is empty")
+        return profile.strip(), "flag"
+    named = env.get(PROFILE_ENV, "").strip()
+    return (named, f"env {PROFILE_ENV}") if named else (DEFAULT_PROFILE, "default")
+
+
+def _checked(spec: _Spec, raw: object, origin: str) -> object:
+    try:
+        return _check(spec, raw)
+    except _Invalid as exc:
+        raise ConfigError(f"{origin}: {exc}") from None
+
+
+def _check(spec: _Spec, raw: object) -> object:
+    """Check one value against its spec; strings (env, flags) are parsed, TOML values are not."""
+    if spec.kind is str:
+        url = raw.strip() if isinstance(raw, str) else ""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise _Invalid(f"{raw!r} is not an http(s) URL")
+        return url.rstrip("/")
+    what = "an integer" if spec.kind is int else "a number"
+    value: int | float
+    try:
+        if isinstance(raw, str):  # from the environment or a text flag
+            value = int(raw.strip()) if spec.kind is int else float(raw.strip())
+        elif isinstance(raw, int) and not isinstance(raw, bool):  # TOML true is not 1
+            value = raw if spec.kind is int else float(raw)
+        elif isinstance(raw, float) and spec.kind is float:
+            value = raw
+        else:
+            raise ValueError
+    except ValueError:
+        raise _Invalid(f"{raw!r} is not {what}") from None
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise _Invalid(f"{raw!r} is not a finite number")
+        if value <= 0:
+            raise _Invalid(f"{value:g} is out of range (expected a number > 0)")
+    elif not spec.low <= value <= spec.high:
+        raise _Invalid(f"{value} is out of range (expected {spec.low}..{spec.high})")
+    return value
+
+
+def _read(path: Path, *, must_exist: bool) -> _Doc | None:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        if must_exist:  # a file named on purpose should exist; the default one is optional
+            raise ConfigError(f"{CONFIG_ENV}: {show_path(path)} does not exist") from None
+        return None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {show_path(path)}: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+        data: dict[str, Any] = tomllib.loads(text)
+    except UnicodeDecodeError:
+        raise ConfigError(f"{show_path(path)}: not valid TOML (not UTF-8 text)") from None
+    except tomllib.TOMLDecodeError as exc:
+        # "Invalid value (at line 3, column 7)" on every Python that has tomllib or tomli.
+        match = re.fullmatch(r"(.*) \(at line (\d+), column \d+\)", str(exc).splitlines()[0])
+        reason, at = (match[1], f" line {match[2]}") if match else (str(exc), "")
+        reason = reason[:1].lower() + reason[1:]
+        raise ConfigError(f"{show_path(path)}{at}: not valid TOML ({reason})") from None
+    return _Doc(path, text.splitlines(keepends=True), data)
+
+
+def _profile_table(doc: _Doc | None, path: Path, profile: str, *, strict: bool) -> dict[str, Any]:
+    """The profile's table; with ``strict``, unknown profiles and keys are errors."""
+    if doc is None:
+        if strict and profile != DEFAULT_PROFILE:
+            raise ConfigError(
+                f"unknown profile {profile!r}: {show_path(path)} does not exist",
+                hint=f"add a {table_label(profile)} table to it, or run 'dexbulk auth login'",
+            )
+        return {}
+    _check_layout(doc)
+    profiles: dict[str, Any] = doc.data.get("profile", {})
+    if profile == DEFAULT_PROFILE:
+        table: dict[str, Any] = doc.data.get("default", {})
+    elif profile in profiles:
+        table = profiles[profile]
+    elif strict:
+        names = [DEFAULT_PROFILE, *profiles]
+        close = difflib.get_close_matches(profile, names, n=1)
+        maybe = f"did you mean {close[0]!r}? " if close else ""
+        raise ConfigError(
+            f"unknown profile {profile!r} ({maybe}profiles in {show_path(path)}: "
+            f"{', '.join(names)})"
+        )
+    else:
+        return {}
+    for key in table if strict else ():
+        if key not in FILE_KEYS:
+            close = difflib.get_close_matches(key, FILE_KEYS, n=1)
+            maybe = f"did you mean {close[0]!r}?" if close else f"expected {', '.join(FILE_KEYS)}"
+            where = _at(doc, (*_table_path(profile), key))
+            raise ConfigError(f"{where}: {table_label(profile)} unknown setting {key!r} ({maybe})")
+    return table
+
+
+def _check_layout(doc: _Doc) -> None:
+    """Only ``[default]`` and ``[profile.NAME]`` tables may sit at the top of the file."""
+    for key, value in doc.data.items():
+        if key in ("default", "profile") and isinstance(value, dict):
+            continue
+        at = _at(doc, (key,))
+        if key in FILE_KEYS:
+            raise ConfigError(f"{at}: {key} must be inside [default] or [profile.NAME]")
+        raise ConfigError(f"{at}: unexpected {key!r} (expected [default] or [profile.NAME] tables)")
+    for name, value in doc.data.get("profile", {}).items():
+        if name == DEFAULT_PROFILE:
+            raise ConfigError(
+                f"{_at(doc, ('profile', name))}: write [default], not [profile.default]"
+            )
+        if not isinstance(value, dict):
+            raise ConfigError(f"{_at(doc, ('profile', name))}: profile.{name} must be a table")
+
+
+def _file_key(doc: _Doc | None, profile: str, table: dict[str, Any], where: str) -> ApiKey | None:
+    value = table.get("api_key")
+    if value is None:
+        return None
+    if not isinstance(value, str):  # never quote the value: it may be (part of) a secret
+        raise _file_error(doc, profile, "api_key", "expected a string")
+    return ApiKey(value, source=where) if value.strip() else None
+
+
+def _file_error(doc: _Doc | None, profile: str, key: str, message: str) -> ConfigError:
+    where = _at(doc, (*_table_path(profile), key)) if doc else "config"
+    return ConfigError(f"{where}: {table_label(profile)} {key}: {message}")
+
+
+def _at(doc: _Doc, key_path: tuple[str, ...]) -> str:
+    line = _line_of(doc.lines, key_path)
+    return f"{show_path(doc.path)} line {line}" if line else show_path(doc.path)
+
+
+def _table_path(profile: str) -> tuple[str, ...]:
+    return ("default",) if profile == DEFAULT_PROFILE else ("profile", profile)
+
+
+def _header(line: str) -> tuple[str, ...] | None:
+    """The key path of a ``[table]`` header line (quoted names included), else None."""
+    text = line.strip()
+    if not text.startswith("[") or text.startswith("[["):
+        return None
+    try:  # a header alone is a valid TOML document; let the real parser read its names
+        node: Any = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return None
+    names: list[str] = []
+    while isinstance(node, dict) and len(node) == 1:
+        ((name, node),) = node.items()
+        names.append(name)
+    return tuple(names)
+
+
+def _span(lines: list[str], table: tuple[str, ...]) -> tuple[int, int] | None:
+    """Line indexes (header, end) of a table; the root table's header index is -1."""
+    start = -1 if not table else None
+    for i, line in enumerate(lines):
+        if line.lstrip().startswith("["):
+            if start is not None:
+                return start, i
+            if _header(line) == table:
+                start = i
+    return None if start is None else (start, len(lines))
+
+
+def _key_re(key: str) -> re.Pattern[str]:
+    return re.compile(rf"""\s*(?:{key}|"{key}"|'{key}')\s*=""")
+
+
+def _line_of(lines: list[str], key_path: tuple[str, ...]) -> int | None:
+    """1-based line of a key: scanning the text is good enough for a small hand-written file."""
+    span = _span(lines, key_path[:-1])
+    if span:
+        pattern = _key_re(re.escape(key_path[-1]))
+        for i in range(span[0] + 1, span[1]):
+            if pattern.match(lines[i]):
+                return i + 1
+    for i, line in enumerate(lines):  # the key is itself a table: [defaults], [profile.work.x]
+        names = _header(line)
+        if names is not None and names[: len(key_path)] == key_path:
+            return i + 1
+    return span[0] + 1 if span and span[0] >= 0 else None
+
+
+def _edit(path: Path, profile: str, *, key: ApiKey | None = None, remove: bool = False) -> bool:
+    """Set or remove ``api_key`` in a profile's table, or just make sure the table exists."""
+    doc = _read(path, must_exist=False)
+    if doc is not None:
+        _check_layout(doc)
+    lines = list(doc.lines) if doc else []
+    data = copy.deepcopy(doc.data) if doc else {}
+    holder = data.setdefault("profile", {}) if profile != DEFAULT_PROFILE else data
+    existed = _table_path(profile)[-1] in holder
+    table = holder.setdefault(_table_path(profile)[-1], {})
+    if (remove and "api_key" not in table) or (key is None and not remove and existed):
+        return False
+    nl = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += nl
+    span = _span(lines, _table_path(profile))
+    if span is None and existed:  # defined by dotted keys or inline: too clever to rewrite
+        raise ConfigError(
+            f"{show_path(path)}: cannot edit {table_label(profile)} (not a plain table)",
+            hint="edit the file by hand",
+        )
+    if span is None:
+        lines += [nl] if lines and lines[-1].strip() else []
+        lines.append(f"{table_label(profile)}{nl}")
+        span = (len(lines) - 1, len(lines))
+    start, end = span
+    pattern = _key_re("api_key")
+    body = [line for line in lines[start + 1 : end] if not pattern.match(line)]
+    table.pop("api_key", None)
+    if key is not None:
+        # json.dumps escapes are a subset of TOML basic-string escapes.
+        body.insert(0, f"api_key = {json.dumps(key.reveal())}{nl}")
+        table["api_key"] = key.reveal()
+    text = "".join([*lines[: start + 1], *body, *lines[end:]])
+    if tomllib.loads(text) != data:  # e.g. a multi-line api_key string: refuse to guess
+        raise ConfigError(f"{show_path(path)}: cannot update it safely", hint="edit it by hand")
+    _atomic_write(path, text)
+    return True
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    """Replace the file in one step, created 0600 so the key is never readable by others."""
+    # Write through a symlink (dotfile managers link config.toml) instead of replacing the link.
+    target = path.resolve() if path.is_symlink() else path
+    temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as file:
+            if hasattr(os, "fchmod"):  # the umask may have removed bits; make it exactly 0600
+                os.fchmod(file.fileno(), 0o600)
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp, target)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise ConfigError(f"cannot write {show_path(path)}: {exc.strerror}") from None

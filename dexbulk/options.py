@@ -1,0 +1,157 @@
+"""Options shared by many commands, declared once.
+
+Each group is a frozen dataclass plus a decorator that adds the group's options to a command's
+signature (so Typer shows them, in their own help panel) and hands the command one object
+instead of twenty parameters.
+"""
+
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Annotated, Any, Optional, TypeVar
+
+import typer
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+SELECT_PANEL = "Selecting contacts"
+SEND_PANEL = "Sending"
+OUTPUT_PANEL = "Output"
+
+
+@dataclass(frozen=True)
+class SelectArgs:
+    """Where contact IDs come from."""
+
+    ids: list[str]
+    from_: list[str]
+    input_format: str
+
+
+@dataclass(frozen=True)
+class SendArgs:
+    """Where and how to send. ``None`` means "not given": config, env and defaults decide."""
+
+    api_url: Optional[str]
+    api_key: Optional[str]
+    profile: Optional[str]
+    batch_size: Optional[int]
+    concurrency: Optional[int]
+    timeout: Optional[float]
+    max_attempts: Optional[int]
+    rate: Optional[float]
+    check_ids: bool
+
+
+@dataclass(frozen=True)
+class OutputArgs:
+    """What to show and where."""
+
+    dry_run: bool
+    json: bool
+    quiet: bool
+    results: Optional[str]
+    failed_to: Optional[Path]
+    no_progress: bool
+    no_color: bool
+    verbose: bool
+    debug: bool
+
+
+def _opt(*decls: str, panel: str, help: str, **kw: Any) -> Any:  # noqa: A002 - Typer's name
+    return typer.Option(*decls, rich_help_panel=panel, help=help, show_default=False, **kw)
+
+
+_SELECT: dict[str, tuple[Any, Any]] = {
+    "ids": (
+        Annotated[Optional[list[str]], _opt("--ids", panel=SELECT_PANEL, help="Contact IDs, comma- or space-separated; repeatable.", metavar="ID,ID")],
+        None,
+    ),
+    "from_": (
+        Annotated[Optional[list[str]], _opt("--from", panel=SELECT_PANEL, help="Read IDs from a file (- = stdin): plain lines, CSV/TSV with an id column, JSON, JSON Lines. Repeatable.", metavar="FILE")],
+        None,
+    ),
+    "input_format": (
+        Annotated[str, _opt("--input-format", panel=SELECT_PANEL, help="Format of ID files: auto, lines, csv, tsv, json, jsonl.")],
+        "auto",
+    ),
+}  # fmt: skip
+
+_SEND: dict[str, tuple[Any, Any]] = {
+    "api_url": (Annotated[Optional[str], _opt("--api-url", panel=SEND_PANEL, help="API base URL [env DEX_API_URL; default https://api.prod.getdex.com/v1].")], None),
+    "api_key": (Annotated[Optional[str], _opt("--api-key", panel=SEND_PANEL, help="API key; prefer DEX_API_KEY or 'dexbulk auth login' (a flag is visible in the process list).")], None),
+    "profile": (Annotated[Optional[str], _opt("--profile", panel=SEND_PANEL, help="Config profile to use [env DEXBULK_PROFILE].")], None),
+    "batch_size": (Annotated[Optional[int], _opt("--batch-size", panel=SEND_PANEL, help="Contacts per request, 1..500 [default 100].", min=1, max=500)], None),
+    "concurrency": (Annotated[Optional[int], _opt("--concurrency", "-c", panel=SEND_PANEL, help="Requests in flight at once, 1..32 [default 4].", min=1, max=32)], None),
+    "timeout": (Annotated[Optional[float], _opt("--timeout", panel=SEND_PANEL, help="Seconds to wait for each answer [default 30].", min=0.1)], None),
+    "max_attempts": (Annotated[Optional[int], _opt("--max-attempts", panel=SEND_PANEL, help="Tries per request, counting the first, 1..20 [default 5].", min=1, max=20)], None),
+    "rate": (Annotated[Optional[float], _opt("--rate", panel=SEND_PANEL, help="At most this many requests per second across all workers [default: unlimited, slowing down on 429].", min=0.01)], None),
+    "check_ids": (Annotated[bool, _opt("--check-ids", panel=SEND_PANEL, help="Before sending, ask Dex which IDs exist and report the rest as failed.")], False),
+}  # fmt: skip
+
+_OUTPUT: dict[str, tuple[Any, Any]] = {
+    "dry_run": (Annotated[bool, _opt("--dry-run", "-n", panel=OUTPUT_PANEL, help="Show the plan and the first request; send nothing.")], False),
+    "json": (Annotated[bool, _opt("--json", panel=OUTPUT_PANEL, help="Print one JSON document with the result (or plan) on stdout.")], False),
+    "quiet": (Annotated[bool, _opt("--quiet", "-q", panel=OUTPUT_PANEL, help="No progress, no summary; errors still go to stderr.")], False),
+    "results": (Annotated[Optional[str], _opt("--results", panel=OUTPUT_PANEL, help="Write one JSON Lines record per contact to FILE (- = stdout).", metavar="FILE")], None),
+    "failed_to": (Annotated[Optional[Path], _opt("--failed-to", panel=OUTPUT_PANEL, help="Write the IDs that failed to FILE, one per line, ready for --from.", metavar="FILE")], None),
+    "no_progress": (Annotated[bool, _opt("--no-progress", panel=OUTPUT_PANEL, help="No progress bar.")], False),
+    "no_color": (Annotated[bool, _opt("--no-color", panel=OUTPUT_PANEL, help="No colour (also: NO_COLOR=1).")], False),
+    "verbose": (Annotated[bool, _opt("--verbose", "-v", panel=OUTPUT_PANEL, help="Log every request (method, path, status, contacts, ms, retries) to stderr.")], False),
+    "debug": (Annotated[bool, _opt("--debug", panel=OUTPUT_PANEL, help="Like --verbose, plus request and response bodies.")], False),
+}  # fmt: skip
+
+
+def _with_group(argname: str, cls: type, spec: dict[str, tuple[Any, Any]]) -> Callable[[F], F]:
+    """Replace the parameter ``argname`` of a command by the options of one group."""
+
+    def decorate(command: F) -> F:
+        signature = inspect.signature(command)
+        kept = [p for name, p in signature.parameters.items() if name != argname]
+        added = [
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=ann, default=default)
+            for name, (ann, default) in spec.items()
+        ]
+        names = [f.name for f in fields(cls)]
+
+        @functools.wraps(command)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            values = {name: kwargs.pop(name) for name in names}
+            for name in ("ids", "from_"):
+                if name in values and values[name] is None:
+                    values[name] = []
+            return command(*args, **kwargs, **{argname: cls(**values)})
+
+        positional = [p for p in kept if p.kind != inspect.Parameter.KEYWORD_ONLY]
+        keyword = [p for p in kept if p.kind == inspect.Parameter.KEYWORD_ONLY]
+        wrapper.__signature__ = signature.replace(parameters=[*positional, *added, *keyword])  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def selection_options(command: F) -> F:
+    """Add --ids, --from and --input-format as ``select: SelectArgs``."""
+    return _with_group("select", SelectArgs, _SELECT)(command)
+
+
+def sending_options(command: F) -> F:
+    """Add the Sending panel as ``send: SendArgs``."""
+    return _with_group("send", SendArgs, _SEND)(command)
+
+
+def output_options(command: F) -> F:
+    """Add the Output panel as ``output: OutputArgs``."""
+    return _with_group("output", OutputArgs, _OUTPUT)(command)
+
+
+PatchFormat = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        help="Patch file format: auto (by extension), json, yaml, jsonl, csv.",
+        show_default=False,
+    ),
+]

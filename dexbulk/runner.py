@@ -1,0 +1,260 @@
+"""The CLI's side of a send: settings, key, client, journal, signals, rendering.
+
+Sits just below ``cli.py``: it draws on the consoles it is given but knows nothing of Typer, so
+the same path serves every command (``star``, ``set``, ``apply``, ``resume``, ``demo``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from typing import IO
+
+from rich.console import Console
+
+from dexbulk.errors import ExitCode, InvalidInput
+from dexbulk.options import OutputArgs, SendArgs
+from dexbulk.plan import Plan
+from dexbulk.run import RunResult, SendOptions, describe
+from dexbulk.secret import ApiKey
+
+
+@dataclass
+class Env:
+    """The process's I/O, injectable for tests (httpie's ``Environment``)."""
+
+    stdin: IO[str] = field(default_factory=lambda: sys.stdin)
+    stdout: IO[str] = field(default_factory=lambda: sys.stdout)
+    stderr: IO[str] = field(default_factory=lambda: sys.stderr)
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+    @property
+    def stdin_isatty(self) -> bool:
+        """True when a person could be typing on stdin."""
+        return _isatty(self.stdin)
+
+    def console(self, output: OutputArgs | None = None) -> Console:
+        """The human-facing console on stderr."""
+        from dexbulk.report import make_console
+
+        quiet = bool(output and output.quiet)
+        return make_console(self.stderr, no_color=bool(output and output.no_color), quiet=quiet)
+
+
+def _isatty(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a run goes and how it is sent, fully resolved."""
+
+    api_url: str
+    options: SendOptions
+    profile: str
+    config_path: str
+
+
+def resolve_target(send: SendArgs, env: Env, *, api_url: str | None = None) -> Target:
+    """Flags > environment > config profile > defaults, validated."""
+    from dexbulk.config import resolve_settings
+    from dexbulk.urls import check_api_url
+
+    flags = {
+        "api_url": send.api_url or api_url, "batch_size": send.batch_size,
+        "concurrency": send.concurrency, "timeout": send.timeout,
+        "max_attempts": send.max_attempts, "rate": send.rate,
+    }  # fmt: skip
+    settings = resolve_settings(flags=flags, env=env.environ, profile=send.profile)
+    source = settings.sources.get("api_url", "--api-url")
+    options = SendOptions(
+        batch_size=settings.batch_size, concurrency=settings.concurrency,
+        timeout=settings.timeout, max_attempts=settings.max_attempts, rate=settings.rate,
+        check_ids=send.check_ids,
+    )  # fmt: skip
+    return Target(
+        check_api_url(settings.api_url, source=source), options, settings.profile,
+        str(settings.path),
+    )  # fmt: skip
+
+
+def api_key_for(send: SendArgs, env: Env, target: Target) -> ApiKey:
+    """The key, from the first place that has one (see ``credentials.find_api_key``)."""
+    from pathlib import Path
+
+    from dexbulk.credentials import find_api_key
+
+    return find_api_key(
+        flag=send.api_key, env=env.environ, profile=target.profile,
+        config_path=Path(target.config_path),
+    )  # fmt: skip
+
+
+def redact_argv(argv: Sequence[str]) -> list[str]:
+    """The command line as it may be stored or shown: the value of --api-key removed."""
+    shown: list[str] = []
+    hide_next = False
+    for arg in argv:
+        if hide_next:
+            shown.append("<redacted>")
+            hide_next = False
+        elif arg == "--api-key":
+            shown.append(arg)
+            hide_next = True
+        elif arg.startswith("--api-key="):
+            shown.append("--api-key=<redacted>")
+        else:
+            shown.append(arg)
+    return shown
+
+
+@contextmanager
+def interrupts(stop: threading.Event, console: Console) -> Iterator[None]:
+    """First Ctrl-C/SIGTERM: finish in-flight batches. Second: abort at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    presses = 0
+
+    def handle(signum: int, frame: object) -> None:
+        nonlocal presses
+        presses += 1
+        if presses == 1:
+            stop.set()
+            console.print(
+                "[yellow]stopping:[/yellow] finishing the batches in flight "
+                "(press Ctrl-C again to abort them)"
+            )
+        else:
+            raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def configure_logging(output: OutputArgs, stream: IO[str]) -> None:
+    """``-v``: one line per request on stderr; ``--debug``: bodies too. Never the key."""
+    if not (output.verbose or output.debug):
+        return
+    logger = logging.getLogger("dexbulk.http")
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.DEBUG if output.debug else logging.INFO)
+    logger.propagate = False
+
+
+def send_plan(
+    plan: Plan,
+    send: SendArgs,
+    output: OutputArgs,
+    env: Env,
+    argv: Sequence[str],
+    *,
+    resume_of: tuple[str, str] | None = None,
+    api_url: str | None = None,
+) -> ExitCode:
+    """Dry-run or send ``plan``, render the outcome, and return the exit code."""
+    from dexbulk import report
+
+    console = env.console(output)
+    target = resolve_target(send, env, api_url=api_url)
+    if output.results == "-" and output.json:
+        raise InvalidInput("--results - and --json both want stdout; give --results a file")
+    if output.dry_run:
+        document = describe(plan, target.options, target.api_url)
+        if output.json:
+            report.write_json(env.stdout, document)
+        else:
+            report.render_plan(console, document)
+        return ExitCode.OK
+    key = api_key_for(send, env, target)
+    if key.source == "--api-key":
+        console.print("[yellow]warning:[/yellow] --api-key is visible to other users in the process list; prefer DEX_API_KEY")
+    with ExitStack() as files:
+        results_stream = _open_output(files, output.results, env)
+        failed_stream = _open_output(files, str(output.failed_to) if output.failed_to else None, env)
+        result = _execute(plan, target, key, output, env, argv, console, resume_of)
+        if results_stream is not None:
+            report.write_results(results_stream, result)
+        if failed_stream is not None:
+            report.write_failed_ids(failed_stream, result)
+    if output.json:
+        report.write_json(env.stdout, report.run_document(result))
+    report.render_summary(console, result)
+    if result.state == "interrupted" and result.run_id:
+        console.print(f"resume with: dexbulk resume {result.run_id}")
+    elif result.failed and result.run_id:
+        console.print(f"retry the failures with: dexbulk retry {result.run_id} --failed")
+    return result.exit_code
+
+
+def _open_output(files: ExitStack, path: str | None, env: Env) -> IO[str] | None:
+    """Open an output file before anything is sent, so a bad path costs no request."""
+    if path is None:
+        return None
+    if path == "-":
+        return env.stdout
+    try:
+        return files.enter_context(open(path, "w", encoding="utf-8"))  # noqa: SIM115
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot write ({exc.strerror})") from None
+
+
+def _execute(
+    plan: Plan, target: Target, key: ApiKey, output: OutputArgs, env: Env,
+    argv: Sequence[str], console: Console, resume_of: tuple[str, str] | None,
+) -> RunResult:  # fmt: skip
+    from dexbulk import report
+    from dexbulk.client import DexClient
+    from dexbulk.journal import Journal, default_runs_dir
+    from dexbulk.ratelimit import RateLimiter
+    from dexbulk.run import execute
+
+    configure_logging(output, env.stderr)
+    options = target.options
+    limiter = RateLimiter(options.rate)
+    client = DexClient(
+        target.api_url, key, timeout=options.timeout, max_attempts=options.max_attempts,
+        pool_size=options.concurrency, limiter=limiter,
+    )  # fmt: skip
+    runs_dir = default_runs_dir(env.environ)
+    if resume_of is None:
+        journal = Journal.create(
+            runs_dir, plan, argv=redact_argv(argv), api_url=target.api_url,
+            options=options.to_json(),
+        )  # fmt: skip
+    else:
+        from dexbulk.journal import find_run
+
+        run_id, mode = resume_of
+        journal = Journal.reopen(find_run(runs_dir, run_id), run_id)
+        journal.record_resume(mode, redact_argv(argv))
+    stop = threading.Event()
+    progress_on = not (output.no_progress or output.quiet)
+    try:
+        with interrupts(stop, console), report.progress_bar(
+            console, plan.total, enabled=progress_on
+        ) as advance:
+            return execute(
+                plan, client, options, journal=journal, progress=advance, stop=stop,
+                throttle_count=lambda: limiter.throttles,
+            )  # fmt: skip
+    except KeyboardInterrupt:
+        console.print(f"aborted; resume with: dexbulk resume {journal.run_id}")
+        raise
+    finally:
+        client.close()
