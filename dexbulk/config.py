@@ -2,9 +2,9 @@
 
 Precedence, highest first: a command-line flag, an environment variable, the selected profile's
 table in the config file, the built-in default. Every value passes the same checks wherever it
-came from, and every value present in a source is checked even when a higher source overrides
-it, so an error never appears or disappears depending on which flags were given. An empty
-environment variable counts as unset.
+came from. Every value present is checked even when a higher source overrides it, so an error
+in the environment or the selected profile never hides behind a flag; other profiles are not
+checked. An empty environment variable counts as unset.
 
 The config file is TOML, at ``platformdirs.user_config_dir("dexbulk")/config.toml`` or wherever
 ``DEXBULK_CONFIG`` points::
@@ -79,12 +79,11 @@ _SPECS = (
 SETTING_ENV_VARS: Mapping[str, str] = MappingProxyType({s.name: s.env for s in _SPECS})
 """Each setting's environment variable, for documentation and help text."""
 FILE_KEYS = (*SETTING_ENV_VARS, "api_key")
-_MISSING = object()
 
 
 @dataclass(frozen=True)
 class Setting:
-    """One resolved value and where it came from (``flag``, ``env VAR``, ``config …``, ``default``)."""
+    """One value and its source: ``flag``, ``env VAR``, ``config PATH [table]`` or ``default``."""
 
     name: str
     value: object
@@ -93,7 +92,9 @@ class Setting:
 
 @dataclass(frozen=True, kw_only=True)
 class Settings:
-    """The resolved settings of a run; ``sources`` maps each name (and ``profile``) to its origin.
+    """The resolved settings of a run.
+
+    ``sources`` maps each setting name, and ``profile`` and ``config`` (the file), to its origin.
 
     ``file_api_key`` is only the key found in the config file; which key a run uses is decided by
     :func:`dexbulk.credentials.find_api_key`.
@@ -152,12 +153,18 @@ def table_label(profile: str) -> str:
 
 
 def resolve_settings(
-    *, flags: Mapping[str, object | None], env: Mapping[str, str], profile: str | None
+    *,
+    flags: Mapping[str, object | None],
+    env: Mapping[str, str],
+    profile: str | None,
+    allow_new_profile: bool = False,
 ) -> Settings:
     """Resolve every setting: flag > env > the profile's table in the config file > default.
 
     ``flags`` maps setting names to the flag values, ``None`` meaning "not given". Raises
     :class:`ConfigError` naming the file and line, the variable or the flag of a bad value.
+    An unknown profile, or a missing file named by ``DEXBULK_CONFIG``, is an error unless
+    ``allow_new_profile`` (for ``auth login``, which is about to create them).
     """
     unknown = sorted(set(flags) - set(SETTING_ENV_VARS))
     if unknown:  # a programming error in the caller, not a user error
@@ -165,8 +172,8 @@ def resolve_settings(
     path = config_path(env)
     name, name_source = _select_profile(profile, env)
     explicit = bool(env.get(CONFIG_ENV, "").strip())
-    doc = _read(path, must_exist=explicit)
-    table = _profile_table(doc, path, name, strict=True)
+    doc = _read(path, must_exist=explicit and not allow_new_profile)
+    table = _profile_table(doc, path, name, strict=True, new_ok=allow_new_profile)
     where = f"config {show_path(path)} {table_label(name)}"
     values: dict[str, object] = {}
     sources = {"profile": name_source, "config": f"env {CONFIG_ENV}" if explicit else "default"}
@@ -180,7 +187,7 @@ def resolve_settings(
             found.append((_checked(spec, raw_env, spec.env), f"env {spec.env}"))
         if spec.name in table:
             try:
-                found.append((_check(spec, table[spec.name]), where))
+                found.append((_check(spec, table[spec.name], parse=False), where))
             except _Invalid as exc:
                 raise _file_error(doc, name, spec.name, str(exc)) from None
         values[spec.name], sources[spec.name] = found[0] if found else (spec.default, "default")
@@ -254,8 +261,8 @@ def _checked(spec: _Spec, raw: object, origin: str) -> object:
         raise ConfigError(f"{origin}: {exc}") from None
 
 
-def _check(spec: _Spec, raw: object) -> object:
-    """Check one value against its spec; strings (env, flags) are parsed, TOML values are not."""
+def _check(spec: _Spec, raw: object, *, parse: bool = True) -> object:
+    """Check one value; strings from env and flags are parsed, TOML values must be typed."""
     if spec.kind is str:
         url = raw.strip() if isinstance(raw, str) else ""
         parts = urlsplit(url)
@@ -265,7 +272,7 @@ def _check(spec: _Spec, raw: object) -> object:
     what = "an integer" if spec.kind is int else "a number"
     value: int | float
     try:
-        if isinstance(raw, str):  # from the environment or a text flag
+        if isinstance(raw, str) and parse:  # from the environment or a text flag
             value = int(raw.strip()) if spec.kind is int else float(raw.strip())
         elif isinstance(raw, int) and not isinstance(raw, bool):  # TOML true is not 1
             value = raw if spec.kind is int else float(raw)
@@ -308,10 +315,12 @@ def _read(path: Path, *, must_exist: bool) -> _Doc | None:
     return _Doc(path, text.splitlines(keepends=True), data)
 
 
-def _profile_table(doc: _Doc | None, path: Path, profile: str, *, strict: bool) -> dict[str, Any]:
-    """The profile's table; with ``strict``, unknown profiles and keys are errors."""
+def _profile_table(
+    doc: _Doc | None, path: Path, profile: str, *, strict: bool, new_ok: bool = False
+) -> dict[str, Any]:
+    """The profile's table; with ``strict``, unknown keys (and profiles, unless new_ok) fail."""
     if doc is None:
-        if strict and profile != DEFAULT_PROFILE:
+        if strict and not new_ok and profile != DEFAULT_PROFILE:
             raise ConfigError(
                 f"unknown profile {profile!r}: {show_path(path)} does not exist",
                 hint=f"add a {table_label(profile)} table to it, or run 'dexbulk auth login'",
@@ -323,7 +332,7 @@ def _profile_table(doc: _Doc | None, path: Path, profile: str, *, strict: bool) 
         table: dict[str, Any] = doc.data.get("default", {})
     elif profile in profiles:
         table = profiles[profile]
-    elif strict:
+    elif strict and not new_ok:
         names = [DEFAULT_PROFILE, *profiles]
         close = difflib.get_close_matches(profile, names, n=1)
         maybe = f"did you mean {close[0]!r}? " if close else ""
@@ -464,7 +473,11 @@ def _edit(path: Path, profile: str, *, key: ApiKey | None = None, remove: bool =
         body.insert(0, f"api_key = {json.dumps(key.reveal())}{nl}")
         table["api_key"] = key.reveal()
     text = "".join([*lines[: start + 1], *body, *lines[end:]])
-    if tomllib.loads(text) != data:  # e.g. a multi-line api_key string: refuse to guess
+    try:  # prove the line edit changed nothing else (a multi-line api_key string would break)
+        safe = tomllib.loads(text) == data
+    except tomllib.TOMLDecodeError:
+        safe = False
+    if not safe:
         raise ConfigError(f"{show_path(path)}: cannot update it safely", hint="edit it by hand")
     _atomic_write(path, text)
     return True

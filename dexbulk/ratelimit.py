@@ -109,7 +109,7 @@ class RateLimiter:
                     return
                 now = self._clock()
                 self._refill(now)
-                if self._tokens >= 1:
+                if self._tokens >= 1 - 1e-9:  # float error must not leave a sliver to wait for
                     self._tokens -= 1
                     return
                 wait = (1 - self._tokens) / self._fill_rate

@@ -259,6 +259,7 @@ def quote(value: object) -> str:
     """Render a value for an error message, on one line: strings in quotes, the rest as JSON."""
     if isinstance(value, str):
         text = value.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
+        text = text.replace("\t", "\\t")
         return "'" + (text if len(text) <= 60 else text[:57] + "...") + "'"
     try:
         text = json.dumps(value, ensure_ascii=False, allow_nan=False)

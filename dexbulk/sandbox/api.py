@@ -112,9 +112,11 @@ class Api:
 
     def list_contacts(self, request: Request) -> Response:
         """All contacts, 500 a page; ``limit``/``offset``/``page`` are ignored, as seen on Dex."""
-        items, cursor = query.paginate(
-            self.store.rows(), cursor=request.query.get("cursor"), take=PAGE_SIZE
-        )
+        cursor = request.query.get("cursor")
+        after = query.decode_cursor(cursor) if cursor else None
+        # Read one row more than a page: if it exists, there is a next page.
+        rows = self.store.rows(after=after, limit=PAGE_SIZE + 1)
+        items, cursor = query.paginate(rows, cursor=None, take=PAGE_SIZE)
         select = request.query.get("select")
         return ok({"items": [query.project(c, select) for c in items], "nextCursor": cursor})
 

@@ -1,0 +1,111 @@
+"""The run-wide pacing: a fixed --rate, and adaptive slow-down after 429s."""
+
+from __future__ import annotations
+
+import pytest
+
+from dexbulk.ratelimit import RateLimiter
+
+
+class FakeTime:
+    """A clock that only moves when the limiter sleeps (or the test says so)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def make(rate: float | None = None) -> tuple[RateLimiter, FakeTime]:
+    t = FakeTime()
+    return RateLimiter(rate, clock=t.clock, sleeper=t.sleep), t
+
+
+def test_unpaced_until_the_first_throttle() -> None:
+    limiter, t = make()
+    for _ in range(100):
+        limiter.acquire()
+        limiter.on_response(throttled=False)
+    assert t.slept == []
+    assert not limiter.active
+    assert limiter.current_rate is None
+
+
+@pytest.mark.parametrize("rate", [1.0, 5.0, 20.0])
+def test_fixed_rate_spaces_requests_evenly(rate: float) -> None:
+    limiter, t = make(rate)
+    start = t.now
+    for _ in range(50):
+        limiter.acquire()
+    # One token is there at the start; the other 49 each take 1/rate seconds.
+    assert t.now - start == pytest.approx(49 / rate)
+    assert max(t.slept) <= 1 / rate + 1e-9
+
+
+def test_a_429_turns_pacing_on_below_the_measured_rate() -> None:
+    limiter, t = make()
+    # 20 requests per second for two seconds, then a 429.
+    for _ in range(40):
+        limiter.acquire()
+        limiter.on_response(throttled=False)
+        t.now += 0.05
+    limiter.on_response(throttled=True)
+    assert limiter.active
+    assert limiter.throttles == 1
+    rate = limiter.current_rate
+    assert rate is not None
+    assert rate < 20 * 0.8, "the rate drops below what was being sent"
+    assert rate >= 0.5
+
+
+def test_rate_recovers_gradually_after_throttling() -> None:
+    limiter, t = make()
+    for _ in range(40):
+        limiter.on_response(throttled=False)
+        t.now += 0.05
+    limiter.on_response(throttled=True)
+    after_throttle = limiter.current_rate
+    assert after_throttle is not None
+    rates = []
+    for _ in range(40):
+        limiter.acquire()
+        limiter.on_response(throttled=False)
+        rates.append(limiter.current_rate)
+    assert all(r is not None for r in rates)
+    assert rates[-1] is not None and rates[-1] > after_throttle, "successes raise the rate again"
+
+
+def test_fixed_rate_is_a_ceiling_even_when_recovering() -> None:
+    limiter, t = make(3.0)
+    for _ in range(10):
+        limiter.acquire()
+        limiter.on_response(throttled=False)
+    limiter.on_response(throttled=True)
+    for _ in range(200):
+        limiter.acquire()
+        limiter.on_response(throttled=False)
+        t.now += 1.0
+    current = limiter.current_rate
+    assert current is not None
+    assert current <= 3.0
+
+
+def test_repeated_throttles_keep_lowering_the_rate() -> None:
+    limiter, t = make()
+    for _ in range(40):
+        limiter.on_response(throttled=False)
+        t.now += 0.05
+    seen = []
+    for _ in range(3):
+        limiter.on_response(throttled=True)
+        seen.append(limiter.current_rate)
+        t.now += 0.5
+    assert seen[0] is not None and seen[2] is not None
+    assert seen[2] < seen[0]
+    assert limiter.throttles == 3
