@@ -209,9 +209,7 @@ def _fan_out(
     stop: threading.Event,
 ) -> None:
     todo: queue.Queue[list[Update] | None] = queue.Queue()
-    done: queue.Queue[tuple[list[Update], BatchReport | None, BaseException | None]] = (
-        queue.Queue()
-    )
+    done: queue.Queue[tuple[list[Update], BatchReport | None, BaseException | None]] = queue.Queue()
 
     def work() -> None:
         while (batch := todo.get()) is not None:

@@ -6,7 +6,7 @@ Errors become messages and exit codes in one place: :func:`handle_errors`.
 import functools
 import sys
 from collections.abc import Callable
-from typing import Annotated, Any, Optional, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -21,7 +21,9 @@ from dexbulk.options import (
     selection_options,
     sending_options,
 )
-from dexbulk.runner import Env
+
+if TYPE_CHECKING:
+    from dexbulk.runner import Env
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -44,8 +46,10 @@ RUNS_PANEL = "Runs"
 TOOLS_PANEL = "Tools"
 
 
-def env() -> Env:
+def env() -> "Env":
     """The I/O of this process (read at call time, so test runners can swap streams)."""
+    from dexbulk.runner import Env
+
     return Env()
 
 
@@ -81,7 +85,9 @@ def _version(value: bool) -> None:
 def main(
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
     ] = False,
 ) -> None:
     """Bulk-update contacts in Dex, the personal CRM, safely and fast.
@@ -138,7 +144,9 @@ _flag_command("unarchive", "is_archived", False, "Unarchive contacts.")
 def set_(
     items: Annotated[
         list[str],
-        typer.Argument(help="FIELD=VALUE (typed by the field) or FIELD:=JSON (raw JSON).", show_default=False),
+        typer.Argument(
+            help="FIELD=VALUE (typed by the field) or FIELD:=JSON (raw JSON).", show_default=False
+        ),
     ],
     select: SelectArgs,
     send: SendArgs,
@@ -184,7 +192,9 @@ def unset(
 @sending_options
 @output_options
 def apply(
-    file: Annotated[str, typer.Argument(help="Patch file (- = stdin).", show_default=False, metavar="FILE|-")],
+    file: Annotated[
+        str, typer.Argument(help="Patch file (- = stdin).", show_default=False, metavar="FILE|-")
+    ],
     select: SelectArgs,
     send: SendArgs,
     output: OutputArgs,
@@ -207,7 +217,9 @@ def apply(
     loaded = load_patch(file, stdin=e.stdin, fmt=fmt)
     if isinstance(loaded, Patch):
         if file == "-" and not (select.ids or select.from_):
-            raise InvalidInput("the patch comes from stdin, so pass the contacts with --ids or --from FILE")
+            raise InvalidInput(
+                "the patch comes from stdin, so pass the contacts with --ids or --from FILE"
+            )
         return _send_selected(select, send, output, f"apply {file}", loaded)
     if select.ids or select.from_:
         raise InvalidInput(f"{file} names its own contacts; drop --ids/--from")
@@ -218,8 +230,12 @@ def apply(
 @app.command("fields", rich_help_panel=TOOLS_PANEL)
 @handle_errors
 def fields_(
-    advanced: Annotated[bool, typer.Option("--advanced", help="Also show fields written by Dex's syncs.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the fields as JSON on stdout.")] = False,
+    advanced: Annotated[
+        bool, typer.Option("--advanced", help="Also show fields written by Dex's syncs.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the fields as JSON on stdout.")
+    ] = False,
 ) -> None:
     """List every field of the contact data object, with its type and an example.
 

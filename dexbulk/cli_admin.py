@@ -5,7 +5,7 @@ Registered on the app by :func:`register`; same habits as ``cli.py``.
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -14,10 +14,16 @@ from dexbulk.errors import ExitCode, InvalidInput
 from dexbulk.options import OutputArgs, SendArgs, output_options, sending_options
 
 runs_app = typer.Typer(help="List and inspect past runs (their journals).", no_args_is_help=False)
-auth_app = typer.Typer(help="Log in, check and log out: where the API key is kept.", no_args_is_help=True)
-config_app = typer.Typer(help="Show the effective configuration and where it comes from.", no_args_is_help=True)
+auth_app = typer.Typer(
+    help="Log in, check and log out: where the API key is kept.", no_args_is_help=True
+)
+config_app = typer.Typer(
+    help="Show the effective configuration and where it comes from.", no_args_is_help=True
+)
 
-RunId = Annotated[str, typer.Argument(help="A run ID, a unique prefix of one, or 'last'.", show_default=False)]
+RunId = Annotated[
+    str, typer.Argument(help="A run ID, a unique prefix of one, or 'last'.", show_default=False)
+]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
 
 
@@ -70,7 +76,7 @@ def runs_show(run_id: RunId, as_json: JsonFlag = False) -> None:
         return
     console = report.make_console(e.stdout)
     report.render_runs(console, [run])
-    console.print(f"command line: {' '.join(document['argv'] or [])}", markup=False)
+    console.print(f"command line: {' '.join(run.start.get('argv') or [])}", markup=False)
     console.print(f"journal: {run.path}", markup=False)
     for failure in run.failed.values():
         console.print(f"  ✗ {failure.contact_id}: {failure.error}", markup=False)
@@ -118,7 +124,9 @@ def retry(
     run_id: RunId,
     send: SendArgs,
     output: OutputArgs,
-    failed: Annotated[bool, typer.Option("--failed", help="Resend the contacts that failed (the default).")] = True,
+    failed: Annotated[
+        bool, typer.Option("--failed", help="Resend the contacts that failed (the default).")
+    ] = True,
 ) -> ExitCode:
     """Resend only the contacts of a run that failed.
 
@@ -132,19 +140,47 @@ def retry(
 @app.command("sandbox", rich_help_panel=TOOLS_PANEL)
 @handle_errors
 def sandbox(
-    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1 (0 = pick a free one).")] = 8765,
-    db: Annotated[Optional[Path], typer.Option("--db", help="SQLite file [default: in the user data dir].")] = None,
-    fresh: Annotated[bool, typer.Option("--fresh", help="Drop the stored address book and reseed.")] = False,
+    port: Annotated[
+        int, typer.Option("--port", help="Port on 127.0.0.1 (0 = pick a free one).")
+    ] = 8765,
+    db: Annotated[
+        Path | None, typer.Option("--db", help="SQLite file [default: in the user data dir].")
+    ] = None,
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="Drop the stored address book and reseed.")
+    ] = False,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the generated address book.")] = 42,
     contacts: Annotated[int, typer.Option("--contacts", help="How many contacts to seed.")] = 300,
-    key: Annotated[Optional[str], typer.Option("--key", help="The API key the sandbox expects.")] = None,
-    latency: Annotated[float, typer.Option("--latency", help="Milliseconds per request (±20% jitter).")] = 0.0,
-    fail_rate: Annotated[float, typer.Option("--fail-rate", help="Probability of a random 500/502/503.")] = 0.0,
-    rate_limit: Annotated[Optional[str], typer.Option("--rate-limit", help="N/S: requests per second before 429.")] = None,
-    max_batch: Annotated[Optional[int], typer.Option("--max-batch", help="Reject larger PUT bodies with 413.")] = None,
-    drop_rate: Annotated[float, typer.Option("--drop-rate", help="Probability of closing the connection mid-request.")] = 0.0,
-    reject: Annotated[Optional[list[str]], typer.Option("--reject", help="A contact whose batch always fails with 400 (repeatable).")] = None,
-    unknown_ids: Annotated[str, typer.Option("--unknown-ids", help="skip: unknown contacts are not counted; reject: their batch fails with 404.")] = "skip",
+    key: Annotated[
+        str | None, typer.Option("--key", help="The API key the sandbox expects.")
+    ] = None,
+    latency: Annotated[
+        float, typer.Option("--latency", help="Milliseconds per request (±20% jitter).")
+    ] = 0.0,
+    fail_rate: Annotated[
+        float, typer.Option("--fail-rate", help="Probability of a random 500/502/503.")
+    ] = 0.0,
+    rate_limit: Annotated[
+        str | None, typer.Option("--rate-limit", help="N/S: requests per second before 429.")
+    ] = None,
+    max_batch: Annotated[
+        int | None, typer.Option("--max-batch", help="Reject larger PUT bodies with 413.")
+    ] = None,
+    drop_rate: Annotated[
+        float,
+        typer.Option("--drop-rate", help="Probability of closing the connection mid-request."),
+    ] = 0.0,
+    reject: Annotated[
+        list[str] | None,
+        typer.Option("--reject", help="A contact whose batch always fails with 400 (repeatable)."),
+    ] = None,
+    unknown_ids: Annotated[
+        str,
+        typer.Option(
+            "--unknown-ids",
+            help="skip: unknown contacts are not counted; reject: their batch fails with 404.",
+        ),
+    ] = "skip",
 ) -> None:
     """Run a local, simulated Dex API to rehearse changes on (no account needed).
 
@@ -168,7 +204,9 @@ def sandbox(
 @app.command("demo", rich_help_panel=TOOLS_PANEL)
 @handle_errors
 def demo(
-    contacts: Annotated[int, typer.Option("--contacts", help="How many contacts to update.", min=1)] = 250,
+    contacts: Annotated[
+        int, typer.Option("--contacts", help="How many contacts to update.", min=1)
+    ] = 250,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
 ) -> ExitCode:
     """Rehearse a real bulk update on a built-in sandbox: no key, no network needed.
@@ -187,9 +225,15 @@ def demo(
 @auth_app.command("login")
 @handle_errors
 def auth_login(
-    with_token: Annotated[bool, typer.Option("--with-token", help="Read the key from stdin instead of prompting.")] = False,
-    profile: Annotated[Optional[str], typer.Option("--profile", help="Config profile to store it for.")] = None,
-    api_url: Annotated[Optional[str], typer.Option("--api-url", help="API to check the key against.")] = None,
+    with_token: Annotated[
+        bool, typer.Option("--with-token", help="Read the key from stdin instead of prompting.")
+    ] = False,
+    profile: Annotated[
+        str | None, typer.Option("--profile", help="Config profile to store it for.")
+    ] = None,
+    api_url: Annotated[
+        str | None, typer.Option("--api-url", help="API to check the key against.")
+    ] = None,
 ) -> None:
     """Check an API key with one request and store it (OS keyring, else the config file, 0600).
 
@@ -203,8 +247,10 @@ def auth_login(
 @auth_app.command("status")
 @handle_errors
 def auth_status(
-    profile: Annotated[Optional[str], typer.Option("--profile", help="Config profile.")] = None,
-    api_url: Annotated[Optional[str], typer.Option("--api-url", help="API to check the key against.")] = None,
+    profile: Annotated[str | None, typer.Option("--profile", help="Config profile.")] = None,
+    api_url: Annotated[
+        str | None, typer.Option("--api-url", help="API to check the key against.")
+    ] = None,
 ) -> ExitCode:
     """Say where the key comes from, show it masked, and check it against the API.
 
@@ -218,7 +264,7 @@ def auth_status(
 @auth_app.command("logout")
 @handle_errors
 def auth_logout(
-    profile: Annotated[Optional[str], typer.Option("--profile", help="Config profile.")] = None,
+    profile: Annotated[str | None, typer.Option("--profile", help="Config profile.")] = None,
 ) -> None:
     """Remove the stored key from the keyring and the config file.
 
@@ -232,7 +278,7 @@ def auth_logout(
 @config_app.command("show")
 @handle_errors
 def config_show(
-    profile: Annotated[Optional[str], typer.Option("--profile", help="Config profile.")] = None,
+    profile: Annotated[str | None, typer.Option("--profile", help="Config profile.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Print every effective setting and where it came from (flag, env, profile, default).

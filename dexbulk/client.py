@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -64,7 +65,7 @@ class DexRetry(Retry):
     def new(self, **kw: Any) -> DexRetry:
         kw.setdefault("limiter", self.limiter)
         kw.setdefault("sleeper", self.sleeper)
-        return super().new(**kw)  # type: ignore[return-value]
+        return super().new(**kw)
 
     def increment(self, *args: Any, **kwargs: Any) -> DexRetry:
         response = kwargs.get("response")
@@ -73,18 +74,17 @@ class DexRetry(Retry):
         new = super().increment(*args, **kwargs)
         # Only counted when another attempt follows (the last increment raises instead).
         _local.retries = getattr(_local, "retries", 0) + 1
-        return new  # type: ignore[return-value]
+        return new
 
     def parse_retry_after(self, retry_after: str) -> float:
-        return min(super().parse_retry_after(retry_after), MAX_RETRY_AFTER)
+        return min(float(super().parse_retry_after(retry_after)), MAX_RETRY_AFTER)
 
     def get_backoff_time(self) -> float:
-        import random
-
+        # urllib3 waits nothing before the first retry; a struggling server deserves a pause.
         failures = len(self.history)
         if failures == 0:
             return 0.0
-        base = min(MAX_BACKOFF, self.backoff_factor * 2 ** (failures - 1))
+        base = min(MAX_BACKOFF, float(self.backoff_factor) * 2 ** (failures - 1))
         return base * random.uniform(0.5, 1.0)
 
     def sleep(self, response: Any = None) -> None:

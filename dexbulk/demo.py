@@ -31,9 +31,12 @@ def run_demo(env: Env, *, contacts: int = 250, progress: bool = True) -> ExitCod
     from dexbulk.sandbox import Sandbox, SandboxOptions
 
     console = env.console()
-    with tempfile.TemporaryDirectory(prefix="dexbulk-demo-") as tmp, Sandbox(
-        SandboxOptions(db_path=Path(tmp) / "sandbox.sqlite3", fresh=True, latency_ms=15)
-    ) as sandbox:
+    with (
+        tempfile.TemporaryDirectory(prefix="dexbulk-demo-") as tmp,
+        Sandbox(
+            SandboxOptions(db_path=Path(tmp) / "sandbox.sqlite3", fresh=True, latency_ms=15)
+        ) as sandbox,
+    ):
         console.print(f"[bold]1.[/bold] Started a Dex sandbox at {sandbox.url} (a simulated API).")
         ids = sorted(sandbox.store.all_ids())[:contacts]
         id_file = Path(tmp) / "ids.txt"

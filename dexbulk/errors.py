@@ -79,9 +79,7 @@ class ApiError(DexbulkError):
 
     exit_code = ExitCode.UNREACHABLE
 
-    def __init__(
-        self, message: str, *, status: int | None = None, hint: str | None = None
-    ) -> None:
+    def __init__(self, message: str, *, status: int | None = None, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.status = status
 

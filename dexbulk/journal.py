@@ -82,6 +82,7 @@ class Journal:
         }, sync=False)  # fmt: skip
         for start in range(0, plan.total, _CHUNK):
             chunk = plan.updates[start : start + _CHUNK]
+            record: dict[str, object]
             if plan.patch is not None:
                 record = {"type": "ids", "ids": [u.contact_id for u in chunk]}
             else:
@@ -194,7 +195,7 @@ def load_run(runs_dir: Path, run_ref: str) -> RunState:
     for record in records:
         kind = record.get("type")
         if kind == "ids":
-            run.updates.extend(Update(cid, patch) for cid in record["ids"])
+            run.updates.extend(Update(cid, patch or {}) for cid in record["ids"])
         elif kind == "updates":
             run.updates.extend(Update(i["contactId"], i["data"]) for i in record["items"])
         elif kind == "batch":
@@ -225,7 +226,9 @@ def find_run(runs_dir: Path, run_ref: str) -> Path:
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise InvalidInput(f"no run {run_ref!r} in {runs_dir}", hint="list runs with 'dexbulk runs'")
+        raise InvalidInput(
+            f"no run {run_ref!r} in {runs_dir}", hint="list runs with 'dexbulk runs'"
+        )
     names = ", ".join(p.stem for p in matches[:5])
     raise InvalidInput(f"run {run_ref!r} is ambiguous: {names}")
 

@@ -10,7 +10,7 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Annotated, Any, Optional, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -34,14 +34,14 @@ class SelectArgs:
 class SendArgs:
     """Where and how to send. ``None`` means "not given": config, env and defaults decide."""
 
-    api_url: Optional[str]
-    api_key: Optional[str]
-    profile: Optional[str]
-    batch_size: Optional[int]
-    concurrency: Optional[int]
-    timeout: Optional[float]
-    max_attempts: Optional[int]
-    rate: Optional[float]
+    api_url: str | None
+    api_key: str | None
+    profile: str | None
+    batch_size: int | None
+    concurrency: int | None
+    timeout: float | None
+    max_attempts: int | None
+    rate: float | None
     check_ids: bool
 
 
@@ -52,25 +52,25 @@ class OutputArgs:
     dry_run: bool
     json: bool
     quiet: bool
-    results: Optional[str]
-    failed_to: Optional[Path]
+    results: str | None
+    failed_to: Path | None
     no_progress: bool
     no_color: bool
     verbose: bool
     debug: bool
 
 
-def _opt(*decls: str, panel: str, help: str, **kw: Any) -> Any:  # noqa: A002 - Typer's name
+def _opt(*decls: str, panel: str, help: str, **kw: Any) -> Any:
     return typer.Option(*decls, rich_help_panel=panel, help=help, show_default=False, **kw)
 
 
 _SELECT: dict[str, tuple[Any, Any]] = {
     "ids": (
-        Annotated[Optional[list[str]], _opt("--ids", panel=SELECT_PANEL, help="Contact IDs, comma- or space-separated; repeatable.", metavar="ID,ID")],
+        Annotated[list[str] | None, _opt("--ids", panel=SELECT_PANEL, help="Contact IDs, comma- or space-separated; repeatable.", metavar="ID,ID")],
         None,
     ),
     "from_": (
-        Annotated[Optional[list[str]], _opt("--from", panel=SELECT_PANEL, help="Read IDs from a file (- = stdin): plain lines, CSV/TSV with an id column, JSON, JSON Lines. Repeatable.", metavar="FILE")],
+        Annotated[list[str] | None, _opt("--from", panel=SELECT_PANEL, help="Read IDs from a file (- = stdin): plain lines, CSV/TSV with an id column, JSON, JSON Lines. Repeatable.", metavar="FILE")],
         None,
     ),
     "input_format": (
@@ -80,14 +80,14 @@ _SELECT: dict[str, tuple[Any, Any]] = {
 }  # fmt: skip
 
 _SEND: dict[str, tuple[Any, Any]] = {
-    "api_url": (Annotated[Optional[str], _opt("--api-url", panel=SEND_PANEL, help="API base URL [env DEX_API_URL; default https://api.prod.getdex.com/v1].")], None),
-    "api_key": (Annotated[Optional[str], _opt("--api-key", panel=SEND_PANEL, help="API key; prefer DEX_API_KEY or 'dexbulk auth login' (a flag is visible in the process list).")], None),
-    "profile": (Annotated[Optional[str], _opt("--profile", panel=SEND_PANEL, help="Config profile to use [env DEXBULK_PROFILE].")], None),
-    "batch_size": (Annotated[Optional[int], _opt("--batch-size", panel=SEND_PANEL, help="Contacts per request, 1..500 [default 100].", min=1, max=500)], None),
-    "concurrency": (Annotated[Optional[int], _opt("--concurrency", "-c", panel=SEND_PANEL, help="Requests in flight at once, 1..32 [default 4].", min=1, max=32)], None),
-    "timeout": (Annotated[Optional[float], _opt("--timeout", panel=SEND_PANEL, help="Seconds to wait for each answer [default 30].", min=0.1)], None),
-    "max_attempts": (Annotated[Optional[int], _opt("--max-attempts", panel=SEND_PANEL, help="Tries per request, counting the first, 1..20 [default 5].", min=1, max=20)], None),
-    "rate": (Annotated[Optional[float], _opt("--rate", panel=SEND_PANEL, help="At most this many requests per second across all workers [default: unlimited, slowing down on 429].", min=0.01)], None),
+    "api_url": (Annotated[str | None, _opt("--api-url", panel=SEND_PANEL, help="API base URL [env DEX_API_URL; default https://api.prod.getdex.com/v1].")], None),
+    "api_key": (Annotated[str | None, _opt("--api-key", panel=SEND_PANEL, help="API key; prefer DEX_API_KEY or 'dexbulk auth login' (a flag is visible in the process list).")], None),
+    "profile": (Annotated[str | None, _opt("--profile", panel=SEND_PANEL, help="Config profile to use [env DEXBULK_PROFILE].")], None),
+    "batch_size": (Annotated[int | None, _opt("--batch-size", panel=SEND_PANEL, help="Contacts per request, 1..500 [default 100].", min=1, max=500)], None),
+    "concurrency": (Annotated[int | None, _opt("--concurrency", "-c", panel=SEND_PANEL, help="Requests in flight at once, 1..32 [default 4].", min=1, max=32)], None),
+    "timeout": (Annotated[float | None, _opt("--timeout", panel=SEND_PANEL, help="Seconds to wait for each answer [default 30].", min=0.1)], None),
+    "max_attempts": (Annotated[int | None, _opt("--max-attempts", panel=SEND_PANEL, help="Tries per request, counting the first, 1..20 [default 5].", min=1, max=20)], None),
+    "rate": (Annotated[float | None, _opt("--rate", panel=SEND_PANEL, help="At most this many requests per second across all workers [default: unlimited, slowing down on 429].", min=0.01)], None),
     "check_ids": (Annotated[bool, _opt("--check-ids", panel=SEND_PANEL, help="Before sending, ask Dex which IDs exist and report the rest as failed.")], False),
 }  # fmt: skip
 
@@ -95,8 +95,8 @@ _OUTPUT: dict[str, tuple[Any, Any]] = {
     "dry_run": (Annotated[bool, _opt("--dry-run", "-n", panel=OUTPUT_PANEL, help="Show the plan and the first request; send nothing.")], False),
     "json": (Annotated[bool, _opt("--json", panel=OUTPUT_PANEL, help="Print one JSON document with the result (or plan) on stdout.")], False),
     "quiet": (Annotated[bool, _opt("--quiet", "-q", panel=OUTPUT_PANEL, help="No progress, no summary; errors still go to stderr.")], False),
-    "results": (Annotated[Optional[str], _opt("--results", panel=OUTPUT_PANEL, help="Write one JSON Lines record per contact to FILE (- = stdout).", metavar="FILE")], None),
-    "failed_to": (Annotated[Optional[Path], _opt("--failed-to", panel=OUTPUT_PANEL, help="Write the IDs that failed to FILE, one per line, ready for --from.", metavar="FILE")], None),
+    "results": (Annotated[str | None, _opt("--results", panel=OUTPUT_PANEL, help="Write one JSON Lines record per contact to FILE (- = stdout).", metavar="FILE")], None),
+    "failed_to": (Annotated[Path | None, _opt("--failed-to", panel=OUTPUT_PANEL, help="Write the IDs that failed to FILE, one per line, ready for --from.", metavar="FILE")], None),
     "no_progress": (Annotated[bool, _opt("--no-progress", panel=OUTPUT_PANEL, help="No progress bar.")], False),
     "no_color": (Annotated[bool, _opt("--no-color", panel=OUTPUT_PANEL, help="No colour (also: NO_COLOR=1).")], False),
     "verbose": (Annotated[bool, _opt("--verbose", "-v", panel=OUTPUT_PANEL, help="Log every request (method, path, status, contacts, ms, retries) to stderr.")], False),

@@ -36,7 +36,7 @@ class Plan:
         """How many requests the plan takes at ``batch_size`` (before any splitting)."""
         return math.ceil(self.total / batch_size) if self.total else 0
 
-    def first_body(self, batch_size: int) -> list[dict[str, object]]:
+    def first_body(self, batch_size: int) -> list[dict[str, JSON]]:
         """The body of the first request, exactly as it will be sent."""
         return [u.to_api() for u in self.updates[:batch_size]]
 

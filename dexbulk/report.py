@@ -55,9 +55,7 @@ def render_plan(
     table.add_row("contacts", f"{document['selected']:,}")
     if document["duplicates"]:
         table.add_row("duplicates dropped", f"{document['duplicates']:,}")
-    table.add_row(
-        "batches", f"{document['batches']:,} of up to {document['batchSize']} contacts"
-    )
+    table.add_row("batches", f"{document['batches']:,} of up to {document['batchSize']} contacts")
     table.add_row("concurrency", str(document["concurrency"]))
     table.add_row("API", document["apiUrl"])
     console.print(table)
@@ -80,7 +78,7 @@ def render_plan(
 def progress_bar(console: Console, total: int, *, enabled: bool) -> Iterator[Callable[[int], None]]:
     """Yield an ``advance(n)`` callback; draws a bar on a terminal, nothing otherwise."""
     if not enabled or not console.is_terminal:
-        yield lambda n: None
+        yield _ignore
         return
     from rich.progress import (
         BarColumn,
@@ -100,6 +98,10 @@ def progress_bar(console: Console, total: int, *, enabled: bool) -> Iterator[Cal
         yield lambda n: bar.advance(task, n)
 
 
+def _ignore(_count: int) -> None:
+    """The progress callback when there is no bar to draw."""
+
+
 def render_summary(console: Console, result: RunResult) -> None:
     """The end-of-run table, the failures (first few) and any notes."""
     s = result.summary()
@@ -111,7 +113,7 @@ def render_summary(console: Console, result: RunResult) -> None:
         ("failed", f"{len(result.failed):,}"),
         ("not sent", f"{result.not_sent:,}"),
         ("batches", f"{result.batches:,} ({result.requests:,} requests)"),
-        ("retries", f"{result.retries:,}" + (f", {result.throttled} throttled (429)" if result.throttled else "")),
+        ("retries", f"{result.retries:,}" + (f" ({result.throttled} for 429)" if result.throttled else "")),  # noqa: E501
         ("elapsed", f"{result.elapsed:.2f} s"),
         ("contacts/s", f"{s['contactsPerSecond']}" if s["contactsPerSecond"] else "-"),
     ]  # fmt: skip

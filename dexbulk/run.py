@@ -156,7 +156,9 @@ def execute(
         result.retries += report.retries
         result.updated += report.updated
         if report.shrunk_to:
-            result.notes.append(f"Dex refused a batch as too large; batch size now {report.shrunk_to}")
+            result.notes.append(
+                f"Dex refused a batch as too large; batch size now {report.shrunk_to}"
+            )
         if progress is not None:
             progress(len(batch))
 

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, TextIO
 
 from rich.console import Console
 
@@ -29,9 +29,9 @@ from dexbulk.secret import ApiKey
 class Env:
     """The process's I/O, injectable for tests (httpie's ``Environment``)."""
 
-    stdin: IO[str] = field(default_factory=lambda: sys.stdin)
-    stdout: IO[str] = field(default_factory=lambda: sys.stdout)
-    stderr: IO[str] = field(default_factory=lambda: sys.stderr)
+    stdin: TextIO = field(default_factory=lambda: sys.stdin)
+    stdout: TextIO = field(default_factory=lambda: sys.stdout)
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
 
     @property
@@ -125,7 +125,7 @@ def interrupts(stop: threading.Event, console: Console) -> Iterator[None]:
         return
     presses = 0
 
-    def handle(signum: int, frame: object) -> None:
+    def handle(_signum: int, _frame: object) -> None:
         nonlocal presses
         presses += 1
         if presses == 1:
@@ -183,10 +183,15 @@ def send_plan(
         return ExitCode.OK
     key = api_key_for(send, env, target)
     if key.source == "--api-key":
-        console.print("[yellow]warning:[/yellow] --api-key is visible to other users in the process list; prefer DEX_API_KEY")
+        console.print(
+            "[yellow]warning:[/yellow] --api-key is visible to other users in the process "
+            "list; prefer DEX_API_KEY"
+        )
     with ExitStack() as files:
         results_stream = _open_output(files, output.results, env)
-        failed_stream = _open_output(files, str(output.failed_to) if output.failed_to else None, env)
+        failed_stream = _open_output(
+            files, str(output.failed_to) if output.failed_to else None, env
+        )
         result = _execute(plan, target, key, output, env, argv, console, resume_of)
         if results_stream is not None:
             report.write_results(results_stream, result)
@@ -209,7 +214,7 @@ def _open_output(files: ExitStack, path: str | None, env: Env) -> IO[str] | None
     if path == "-":
         return env.stdout
     try:
-        return files.enter_context(open(path, "w", encoding="utf-8"))  # noqa: SIM115
+        return files.enter_context(open(path, "w", encoding="utf-8"))
     except OSError as exc:
         raise InvalidInput(f"{path}: cannot write ({exc.strerror})") from None
 
@@ -246,9 +251,10 @@ def _execute(
     stop = threading.Event()
     progress_on = not (output.no_progress or output.quiet)
     try:
-        with interrupts(stop, console), report.progress_bar(
-            console, plan.total, enabled=progress_on
-        ) as advance:
+        with (
+            interrupts(stop, console),
+            report.progress_bar(console, plan.total, enabled=progress_on) as advance,
+        ):
             return execute(
                 plan, client, options, journal=journal, progress=advance, stop=stop,
                 throttle_count=lambda: limiter.throttles,

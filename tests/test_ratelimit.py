@@ -78,7 +78,9 @@ def test_rate_recovers_gradually_after_throttling() -> None:
         limiter.on_response(throttled=False)
         rates.append(limiter.current_rate)
     assert all(r is not None for r in rates)
-    assert rates[-1] is not None and rates[-1] > after_throttle, "successes raise the rate again"
+    last = rates[-1]
+    assert last is not None
+    assert last > after_throttle, "successes raise the rate again"
 
 
 def test_fixed_rate_is_a_ceiling_even_when_recovering() -> None:
@@ -106,6 +108,7 @@ def test_repeated_throttles_keep_lowering_the_rate() -> None:
         limiter.on_response(throttled=True)
         seen.append(limiter.current_rate)
         t.now += 0.5
-    assert seen[0] is not None and seen[2] is not None
+    assert seen[0] is not None
+    assert seen[2] is not None
     assert seen[2] < seen[0]
     assert limiter.throttles == 3
