@@ -84,7 +84,7 @@ class DexRetry(Retry):
         failures = len(self.history)
         if failures == 0:
             return 0.0
-        base = min(MAX_BACKOFF, float(self.backoff_factor) * 2 ** (failures - 1))
+        base = min(MAX_BACKOFF, float(self.backoff_factor) * 2.0 ** (failures - 1))
         return base * random.uniform(0.5, 1.0)
 
     def sleep(self, response: Any = None) -> None:
