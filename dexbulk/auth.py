@@ -19,8 +19,13 @@ from dexbulk.secret import ApiKey
 from dexbulk.urls import check_api_url
 
 
-def _settings(env: Env, profile: str | None, api_url: str | None = None) -> tuple[str, str]:
-    settings = resolve_settings(flags={"api_url": api_url}, env=env.environ, profile=profile)
+def _settings(
+    env: Env, profile: str | None, api_url: str | None = None, *, new_profile: bool = False
+) -> tuple[str, str]:
+    settings = resolve_settings(
+        flags={"api_url": api_url}, env=env.environ, profile=profile,
+        allow_new_profile=new_profile,
+    )  # fmt: skip
     return settings.profile, check_api_url(settings.api_url, source=settings.sources["api_url"])
 
 
@@ -38,7 +43,7 @@ def check_key(key: ApiKey, api_url: str) -> int | None:
 def login(env: Env, *, with_token: bool, profile: str | None, api_url: str | None) -> None:
     """Read a key (no echo, or stdin), check it, and store it."""
     console = env.console()
-    name, url = _settings(env, profile, api_url)
+    name, url = _settings(env, profile, api_url, new_profile=True)
     if with_token:
         text = env.stdin.readline().strip()
     elif not env.stdin_isatty:

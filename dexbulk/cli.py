@@ -98,6 +98,26 @@ def main(
     """
 
 
+def complete_fields(incomplete: str) -> list[str]:
+    """Shell completion: field names for ``unset``."""
+    from dexbulk.schema import FIELDS
+
+    return [name for name in FIELDS if name.startswith(incomplete)]
+
+
+def complete_items(incomplete: str) -> list[str]:
+    """Shell completion: ``FIELD=`` (or ``FIELD:=`` for JSON-valued fields) for ``set``."""
+    from dexbulk.schema import FIELDS
+
+    if "=" in incomplete:
+        return []
+    return [
+        f"{f.name}:=" if f.kind.name in ("LIST", "OPERATION", "OBJECT") else f"{f.name}="
+        for f in FIELDS.values()
+        if f.name.startswith(incomplete)
+    ]
+
+
 def _send_selected(
     select: SelectArgs, send: SendArgs, output: OutputArgs, command: str, patch: Any
 ) -> ExitCode:
@@ -172,7 +192,12 @@ def set_(
 @sending_options
 @output_options
 def unset(
-    fields: Annotated[list[str], typer.Argument(help="Field names to clear.", show_default=False)],
+    fields: Annotated[
+        list[str],
+        typer.Argument(
+            help="Field names to clear.", show_default=False, autocompletion=complete_fields
+        ),
+    ],
     select: SelectArgs,
     send: SendArgs,
     output: OutputArgs,
@@ -223,7 +248,11 @@ def apply(
         return _send_selected(select, send, output, f"apply {file}", loaded)
     if select.ids or select.from_:
         raise InvalidInput(f"{file} names its own contacts; drop --ids/--from")
-    plan = plan_for_updates(loaded, f"apply {file}", source=file)
+    skipped = getattr(loaded, "skipped_rows", 0)
+    if skipped:
+        e.console(output).print(f"note: {skipped} row(s) of {file} change nothing; skipped")
+    duplicates = getattr(loaded, "duplicates", 0)
+    plan = plan_for_updates(loaded, f"apply {file}", duplicates=duplicates, source=file)
     return send_plan(plan, send, output, e, sys.argv)
 
 
