@@ -28,6 +28,7 @@ from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import InvalidHeader
 from urllib3.util.retry import Retry
 
 from dexbulk import __version__
@@ -50,6 +51,9 @@ _local = threading.local()
 
 class DexRetry(Retry):
     """urllib3's Retry, plus run-wide pacing, a capped Retry-After and an injectable sleeper."""
+
+    # urllib3 also retries a 413 that carries Retry-After; our policy never retries a 413.
+    RETRY_AFTER_STATUS_CODES = frozenset({429, 503})
 
     def __init__(
         self,
@@ -75,6 +79,12 @@ class DexRetry(Retry):
         # Only counted when another attempt follows (the last increment raises instead).
         _local.retries = getattr(_local, "retries", 0) + 1
         return new
+
+    def get_retry_after(self, response: Any) -> float | None:
+        try:
+            return super().get_retry_after(response)
+        except InvalidHeader:  # malformed ("soon", "1.5"): back off as if there were none
+            return None
 
     def parse_retry_after(self, retry_after: str) -> float:
         return min(float(super().parse_retry_after(retry_after)), MAX_RETRY_AFTER)

@@ -21,20 +21,13 @@ reads ``[default]``. Profiles do **not** inherit from ``[default]``: a setting m
 reason is that ``[default]`` may hold an ``api_key``, and a ``--profile work`` run must never
 send the default account's key (or rate limits tuned for it) by accident.
 
-Writing touches only ``api_key`` lines and table headers, keeps every other byte, re-parses the
-result to prove nothing else changed, and replaces the file atomically with mode 0600.
+Reading, locating and safely editing the file's text is :mod:`dexbulk.configfile`.
 """
 
 from __future__ import annotations
 
-import copy
 import difflib
-import json
 import math
-import os
-import re
-import secrets
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,17 +37,28 @@ from urllib.parse import urlsplit
 
 import platformdirs
 
+from dexbulk.configfile import (
+    CONFIG_ENV,
+    DEFAULT_PROFILE,
+    Doc,
+    edit,
+    locate,
+    read,
+    show_path,
+    table_label,
+    table_path,
+)
 from dexbulk.errors import ConfigError
 from dexbulk.secret import ApiKey
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - only on 3.10
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+__all__ = [  # show_path, table_label and DEFAULT_PROFILE are re-exported from configfile
+    "CONFIG_ENV", "DEFAULT_API_URL", "DEFAULT_PROFILE", "FILE_KEYS", "PROFILE_ENV",
+    "SETTING_ENV_VARS", "Setting", "Settings", "config_path", "config_show_rows",
+    "ensure_profile_table", "read_api_key", "remove_api_key_from_config", "resolve_settings",
+    "show_path", "table_label", "write_api_key_to_config",
+]  # fmt: skip
 
 DEFAULT_API_URL = "https://api.prod.getdex.com/v1"
-DEFAULT_PROFILE = "default"
-CONFIG_ENV = "DEXBULK_CONFIG"
 PROFILE_ENV = "DEXBULK_PROFILE"
 
 
@@ -120,13 +124,6 @@ class _Invalid(Exception):
     """A value failed a check; the caller adds where it came from."""
 
 
-@dataclass(frozen=True)
-class _Doc:
-    path: Path
-    lines: list[str]  # with line endings, so edits keep them
-    data: dict[str, Any]
-
-
 def config_path(env: Mapping[str, str]) -> Path:
     """Return the config file path: ``$DEXBULK_CONFIG`` if set, else the platform config dir."""
     named = env.get(CONFIG_ENV, "").strip()
@@ -134,22 +131,6 @@ def config_path(env: Mapping[str, str]) -> Path:
         return Path(named).expanduser()
     # appauthor=False: on Windows the default would nest the folder twice (dexbulk\dexbulk).
     return Path(platformdirs.user_config_dir("dexbulk", appauthor=False)) / "config.toml"
-
-
-def show_path(path: Path) -> str:
-    """Shorten a path under the home directory to ``~/…`` for messages."""
-    try:
-        return f"~/{path.relative_to(Path.home()).as_posix()}"
-    except (ValueError, RuntimeError):  # not under home, or no home directory at all
-        return str(path)
-
-
-def table_label(profile: str) -> str:
-    """The TOML header of a profile's table: ``[default]`` or ``[profile.NAME]``."""
-    if profile == DEFAULT_PROFILE:
-        return "[default]"
-    name = profile if re.fullmatch(r"[A-Za-z0-9_-]+", profile) else json.dumps(profile)
-    return f"[profile.{name}]"
 
 
 def resolve_settings(
@@ -172,7 +153,7 @@ def resolve_settings(
     path = config_path(env)
     name, name_source = _select_profile(profile, env)
     explicit = bool(env.get(CONFIG_ENV, "").strip())
-    doc = _read(path, must_exist=explicit and not allow_new_profile)
+    doc = read(path, must_exist=explicit and not allow_new_profile)
     table = _profile_table(doc, path, name, strict=True, new_ok=allow_new_profile)
     where = f"config {show_path(path)} {table_label(name)}"
     values: dict[str, object] = {}
@@ -203,7 +184,7 @@ def resolve_settings(
 
 def read_api_key(path: Path, profile: str) -> ApiKey | None:
     """Return the profile's ``api_key`` from the config file, or None (no file, table or key)."""
-    doc = _read(path, must_exist=False)
+    doc = read(path, must_exist=False)
     table = _profile_table(doc, path, profile, strict=False)
     return _file_key(doc, profile, table, f"config {show_path(path)} {table_label(profile)}")
 
@@ -292,31 +273,8 @@ def _check(spec: _Spec, raw: object, *, parse: bool = True) -> object:
     return value
 
 
-def _read(path: Path, *, must_exist: bool) -> _Doc | None:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        if must_exist:  # a file named on purpose should exist; the default one is optional
-            raise ConfigError(f"{CONFIG_ENV}: {show_path(path)} does not exist") from None
-        return None
-    except OSError as exc:
-        raise ConfigError(f"cannot read {show_path(path)}: {exc.strerror}") from None
-    try:
-        text = raw.decode("utf-8")
-        data: dict[str, Any] = tomllib.loads(text)
-    except UnicodeDecodeError:
-        raise ConfigError(f"{show_path(path)}: not valid TOML (not UTF-8 text)") from None
-    except tomllib.TOMLDecodeError as exc:
-        # "Invalid value (at line 3, column 7)" on every Python that has tomllib or tomli.
-        match = re.fullmatch(r"(.*) \(at line (\d+), column \d+\)", str(exc).splitlines()[0])
-        reason, at = (match[1], f" line {match[2]}") if match else (str(exc), "")
-        reason = reason[:1].lower() + reason[1:]
-        raise ConfigError(f"{show_path(path)}{at}: not valid TOML ({reason})") from None
-    return _Doc(path, text.splitlines(keepends=True), data)
-
-
 def _profile_table(
-    doc: _Doc | None, path: Path, profile: str, *, strict: bool, new_ok: bool = False
+    doc: Doc | None, path: Path, profile: str, *, strict: bool, new_ok: bool = False
 ) -> dict[str, Any]:
     """The profile's table; with ``strict``, unknown keys (and profiles, unless new_ok) fail."""
     if doc is None:
@@ -346,30 +304,30 @@ def _profile_table(
         if key not in FILE_KEYS:
             close = difflib.get_close_matches(key, FILE_KEYS, n=1)
             maybe = f"did you mean {close[0]!r}?" if close else f"expected {', '.join(FILE_KEYS)}"
-            where = _at(doc, (*_table_path(profile), key))
+            where = locate(doc, (*table_path(profile), key))
             raise ConfigError(f"{where}: {table_label(profile)} unknown setting {key!r} ({maybe})")
     return table
 
 
-def _check_layout(doc: _Doc) -> None:
+def _check_layout(doc: Doc) -> None:
     """Only ``[default]`` and ``[profile.NAME]`` tables may sit at the top of the file."""
     for key, value in doc.data.items():
         if key in ("default", "profile") and isinstance(value, dict):
             continue
-        at = _at(doc, (key,))
+        at = locate(doc, (key,))
         if key in FILE_KEYS:
             raise ConfigError(f"{at}: {key} must be inside [default] or [profile.NAME]")
         raise ConfigError(f"{at}: unexpected {key!r} (expected [default] or [profile.NAME] tables)")
     for name, value in doc.data.get("profile", {}).items():
         if name == DEFAULT_PROFILE:
             raise ConfigError(
-                f"{_at(doc, ('profile', name))}: write [default], not [profile.default]"
+                f"{locate(doc, ('profile', name))}: write [default], not [profile.default]"
             )
         if not isinstance(value, dict):
-            raise ConfigError(f"{_at(doc, ('profile', name))}: profile.{name} must be a table")
+            raise ConfigError(f"{locate(doc, ('profile', name))}: profile.{name} must be a table")
 
 
-def _file_key(doc: _Doc | None, profile: str, table: dict[str, Any], where: str) -> ApiKey | None:
+def _file_key(doc: Doc | None, profile: str, table: dict[str, Any], where: str) -> ApiKey | None:
     value = table.get("api_key")
     if value is None:
         return None
@@ -378,126 +336,14 @@ def _file_key(doc: _Doc | None, profile: str, table: dict[str, Any], where: str)
     return ApiKey(value, source=where) if value.strip() else None
 
 
-def _file_error(doc: _Doc | None, profile: str, key: str, message: str) -> ConfigError:
-    where = _at(doc, (*_table_path(profile), key)) if doc else "config"
+def _file_error(doc: Doc | None, profile: str, key: str, message: str) -> ConfigError:
+    where = locate(doc, (*table_path(profile), key)) if doc else "config"
     return ConfigError(f"{where}: {table_label(profile)} {key}: {message}")
-
-
-def _at(doc: _Doc, key_path: tuple[str, ...]) -> str:
-    line = _line_of(doc.lines, key_path)
-    return f"{show_path(doc.path)} line {line}" if line else show_path(doc.path)
-
-
-def _table_path(profile: str) -> tuple[str, ...]:
-    return ("default",) if profile == DEFAULT_PROFILE else ("profile", profile)
-
-
-def _header(line: str) -> tuple[str, ...] | None:
-    """The key path of a ``[table]`` header line (quoted names included), else None."""
-    text = line.strip()
-    if not text.startswith("[") or text.startswith("[["):
-        return None
-    try:  # a header alone is a valid TOML document; let the real parser read its names
-        node: Any = tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
-        return None
-    names: list[str] = []
-    while isinstance(node, dict) and len(node) == 1:
-        ((name, node),) = node.items()
-        names.append(name)
-    return tuple(names)
-
-
-def _span(lines: list[str], table: tuple[str, ...]) -> tuple[int, int] | None:
-    """Line indexes (header, end) of a table; the root table's header index is -1."""
-    start = -1 if not table else None
-    for i, line in enumerate(lines):
-        if line.lstrip().startswith("["):
-            if start is not None:
-                return start, i
-            if _header(line) == table:
-                start = i
-    return None if start is None else (start, len(lines))
-
-
-def _key_re(key: str) -> re.Pattern[str]:
-    return re.compile(rf"""\s*(?:{key}|"{key}"|'{key}')\s*=""")
-
-
-def _line_of(lines: list[str], key_path: tuple[str, ...]) -> int | None:
-    """1-based line of a key: scanning the text is good enough for a small hand-written file."""
-    span = _span(lines, key_path[:-1])
-    if span:
-        pattern = _key_re(re.escape(key_path[-1]))
-        for i in range(span[0] + 1, span[1]):
-            if pattern.match(lines[i]):
-                return i + 1
-    for i, line in enumerate(lines):  # the key is itself a table: [defaults], [profile.work.x]
-        names = _header(line)
-        if names is not None and names[: len(key_path)] == key_path:
-            return i + 1
-    return span[0] + 1 if span and span[0] >= 0 else None
 
 
 def _edit(path: Path, profile: str, *, key: ApiKey | None = None, remove: bool = False) -> bool:
     """Set or remove ``api_key`` in a profile's table, or just make sure the table exists."""
-    doc = _read(path, must_exist=False)
+    doc = read(path, must_exist=False)
     if doc is not None:
         _check_layout(doc)
-    lines = list(doc.lines) if doc else []
-    data = copy.deepcopy(doc.data) if doc else {}
-    holder = data.setdefault("profile", {}) if profile != DEFAULT_PROFILE else data
-    existed = _table_path(profile)[-1] in holder
-    table = holder.setdefault(_table_path(profile)[-1], {})
-    if (remove and "api_key" not in table) or (key is None and not remove and existed):
-        return False
-    nl = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
-    if lines and not lines[-1].endswith("\n"):
-        lines[-1] += nl
-    span = _span(lines, _table_path(profile))
-    if span is None and existed:  # defined by dotted keys or inline: too clever to rewrite
-        raise ConfigError(
-            f"{show_path(path)}: cannot edit {table_label(profile)} (not a plain table)",
-            hint="edit the file by hand",
-        )
-    if span is None:
-        lines += [nl] if lines and lines[-1].strip() else []
-        lines.append(f"{table_label(profile)}{nl}")
-        span = (len(lines) - 1, len(lines))
-    start, end = span
-    pattern = _key_re("api_key")
-    body = [line for line in lines[start + 1 : end] if not pattern.match(line)]
-    table.pop("api_key", None)
-    if key is not None:
-        # json.dumps escapes are a subset of TOML basic-string escapes.
-        body.insert(0, f"api_key = {json.dumps(key.reveal())}{nl}")
-        table["api_key"] = key.reveal()
-    text = "".join([*lines[: start + 1], *body, *lines[end:]])
-    try:  # prove the line edit changed nothing else (a multi-line api_key string would break)
-        safe = tomllib.loads(text) == data
-    except tomllib.TOMLDecodeError:
-        safe = False
-    if not safe:
-        raise ConfigError(f"{show_path(path)}: cannot update it safely", hint="edit it by hand")
-    _atomic_write(path, text)
-    return True
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    """Replace the file in one step, created 0600 so the key is never readable by others."""
-    # Write through a symlink (dotfile managers link config.toml) instead of replacing the link.
-    target = path.resolve() if path.is_symlink() else path
-    temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as file:
-            if hasattr(os, "fchmod"):  # the umask may have removed bits; make it exactly 0600
-                os.fchmod(file.fileno(), 0o600)
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, target)
-    except OSError as exc:
-        temp.unlink(missing_ok=True)
-        raise ConfigError(f"cannot write {show_path(path)}: {exc.strerror}") from None
+    return edit(path, doc, profile, key=key, remove=remove)

@@ -1,0 +1,469 @@
+"""Tests for dexbulk.batch: settling contacts, bisection, shrinking, verification, send loop."""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterator, Sequence
+
+import pytest
+
+from dexbulk.batch import (
+    NOT_FOUND,
+    BatchReport,
+    BatchSizer,
+    ContactResult,
+    Outcome,
+    chunks,
+    process_batch,
+    send_all,
+)
+from dexbulk.errors import AuthRefused
+from dexbulk.patch import Update
+
+
+def cid(n: int) -> str:
+    return f"00000000-0000-4000-8000-{n:012d}"
+
+
+def updates(n: int, start: int = 0) -> list[Update]:
+    return [Update(cid(i), {"starred": True}) for i in range(start, start + n)]
+
+
+class FakeApi:
+    """A send function by rule: rejects batches holding a bad ID, refuses big ones, skips some."""
+
+    def __init__(
+        self,
+        *,
+        bad: Sequence[str] = (),
+        limit: int | None = None,
+        missing: Sequence[str] = (),
+        counts: bool = True,
+        attempts: int = 1,
+    ) -> None:
+        self.bad = set(bad)
+        self.limit = limit
+        self.missing = set(missing)
+        self.counts = counts
+        self.attempts = attempts
+        self.sent: list[list[str]] = []
+
+    def send(self, batch: Sequence[Update]) -> Outcome:
+        ids = [u.contact_id for u in batch]
+        self.sent.append(ids)
+        if self.limit is not None and len(ids) > self.limit:
+            return Outcome("too_large", 413, None, "payload too large", self.attempts)
+        bad = [i for i in ids if i in self.bad]
+        if bad:
+            return Outcome("rejected", 400, None, f"invalid contactId {bad[0]}", self.attempts)
+        count = sum(1 for i in ids if i not in self.missing) if self.counts else None
+        return Outcome("ok", 200, count, None, self.attempts)
+
+
+class FakeVerify:
+    """Answers which IDs exist (all but ``missing``), or ``None`` when told to stay silent."""
+
+    def __init__(self, missing: Sequence[str] = (), *, silent: bool = False) -> None:
+        self.missing = set(missing)
+        self.silent = silent
+        self.asked: list[list[str]] = []
+
+    def __call__(self, ids: Sequence[str]) -> set[str] | None:
+        self.asked.append(list(ids))
+        return None if self.silent else {i for i in ids if i not in self.missing}
+
+
+def by_id(report: BatchReport) -> dict[str, ContactResult]:
+    ids = [r.contact_id for r in report.results]
+    assert len(ids) == len(set(ids)), "each contact settled once"
+    return {r.contact_id: r for r in report.results}
+
+
+# -- process_batch: bisection --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("position", [0, 1, 37, 50, 98, 99])
+def test_one_bad_contact_is_isolated_cheaply(position: int) -> None:
+    batch = updates(100)
+    bad = cid(position)
+    api, verify = FakeApi(bad=[bad]), FakeVerify()
+    report = process_batch(batch, api.send, verify, BatchSizer(100))
+    results = by_id(report)
+    assert set(results) == {u.contact_id for u in batch}
+    assert results[bad] == ContactResult(bad, False, 400, f"invalid contactId {bad}", 1)
+    assert all(r.ok for i, r in results.items() if i != bad)
+    assert report.requests == len(api.sent) <= 1 + 2 * math.ceil(math.log2(100))
+    assert report.updated == 99
+    assert verify.asked == []
+
+
+def test_two_bad_contacts_each_fail_with_their_own_message() -> None:
+    bad = [cid(3), cid(70)]
+    api = FakeApi(bad=bad)
+    report = process_batch(updates(100), api.send, FakeVerify(), BatchSizer(100))
+    failed = {r.contact_id: r.error for r in report.results if not r.ok}
+    assert failed == {b: f"invalid contactId {b}" for b in bad}
+    assert sum(r.ok for r in report.results) == 98
+    assert report.requests <= 1 + 2 * 2 * math.ceil(math.log2(100))
+
+
+@pytest.mark.parametrize("size", [1, 2, 5, 8])
+def test_all_bad_contacts_all_fail(size: int) -> None:
+    batch = updates(size)
+    api = FakeApi(bad=[u.contact_id for u in batch])
+    report = process_batch(batch, api.send, FakeVerify(), BatchSizer(100))
+    assert {r.contact_id: r.error for r in report.results} == {
+        u.contact_id: f"invalid contactId {u.contact_id}" for u in batch
+    }
+    assert report.requests == 2 * size - 1, "every node of the split tree is sent once"
+    assert report.updated == 0
+
+
+def test_a_batch_of_one_is_sent_once() -> None:
+    api = FakeApi(bad=[cid(0)])
+    report = process_batch(updates(1), api.send, FakeVerify(), BatchSizer(100))
+    assert report.results == (ContactResult(cid(0), False, 400, f"invalid contactId {cid(0)}", 1),)
+    assert api.sent == [[cid(0)]]
+
+
+def test_halves_are_sent_in_order() -> None:
+    api = FakeApi(bad=[cid(1)])
+    process_batch(updates(4), api.send, FakeVerify(), BatchSizer(100))
+    assert api.sent == [
+        [cid(0), cid(1), cid(2), cid(3)],
+        [cid(0), cid(1)],
+        [cid(0)],
+        [cid(1)],
+        [cid(2), cid(3)],
+    ]
+
+
+def test_retries_are_summed_over_every_request() -> None:
+    api = FakeApi(bad=[cid(0)], attempts=3)
+    report = process_batch(updates(2), api.send, FakeVerify(), BatchSizer(100))
+    assert report.requests == 3
+    assert report.retries == 6
+    assert {r.attempts for r in report.results} == {3}
+
+
+# -- too large -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("size", "rejected", "new", "after"),
+    [(100, 100, 50, 50), (100, 50, 25, 25), (100, 300, None, 100), (50, 100, None, 50),
+     (1, 1, None, 1), (2, 3, 1, 1)],
+)  # fmt: skip
+def test_sizer_only_shrinks(size: int, rejected: int, new: int | None, after: int) -> None:
+    sizer = BatchSizer(size)
+    assert sizer.shrink(rejected) == new
+    assert sizer.size == after
+
+
+def test_chunks_cut_at_the_size_of_the_moment() -> None:
+    sizer = BatchSizer(4)
+    cut = chunks(iter(updates(11)), sizer)
+    assert len(next(cut)) == 4
+    sizer.shrink(4)
+    assert [len(b) for b in cut] == [2, 2, 2, 1]
+
+
+def test_chunks_keep_every_update_in_order() -> None:
+    plan = updates(23)
+    batches = list(chunks(plan, BatchSizer(5)))
+    assert [len(b) for b in batches] == [5, 5, 5, 5, 3]
+    assert [u for b in batches for u in b] == plan
+
+
+def test_too_large_shrinks_the_size_and_settles_everything() -> None:
+    plan = updates(250)
+    sizer = BatchSizer(100)
+    api = FakeApi(limit=30)
+    reports = [process_batch(b, api.send, FakeVerify(), sizer) for b in chunks(plan, sizer)]
+    assert reports[0].shrunk_to == 25
+    assert sizer.size == 25
+    assert all(r.shrunk_to is None for r in reports[1:])
+    results = [r for report in reports for r in report.results]
+    assert sorted(r.contact_id for r in results) == sorted(u.contact_id for u in plan)
+    assert all(r.ok for r in results)
+    assert [len(s) for s in api.sent[:7]] == [100, 50, 25, 25, 50, 25, 25]
+    assert all(len(s) <= 25 for s in api.sent[7:])
+
+
+def test_too_large_for_a_single_contact_fails_it() -> None:
+    api = FakeApi(limit=0)
+    report = process_batch(updates(2), api.send, FakeVerify(), BatchSizer(2))
+    assert [(r.ok, r.status, r.error) for r in report.results] == [
+        (False, 413, "payload too large")
+    ] * 2
+
+
+# -- short counts --------------------------------------------------------------------------
+
+
+def test_a_short_count_is_verified() -> None:
+    missing = [cid(2), cid(7)]
+    api, verify = FakeApi(missing=missing), FakeVerify(missing)
+    report = process_batch(updates(10), api.send, verify, BatchSizer(10))
+    results = by_id(report)
+    assert verify.asked == [[cid(i) for i in range(10)]]
+    for m in missing:
+        assert results[m] == ContactResult(m, False, 200, NOT_FOUND, 1)
+    assert sum(r.ok for r in results.values()) == 8
+    assert report.updated == 8
+    assert report.requests == 1
+
+
+@pytest.mark.parametrize(
+    ("counts", "reason"),
+    [
+        (True, "not confirmed: Dex updated 9 of 10 and could not tell which"),
+        (False, "not confirmed: Dex gave no count and could not tell which"),
+    ],
+)
+def test_an_unverifiable_short_count_fails_the_batch(counts: bool, reason: str) -> None:
+    api = FakeApi(missing=[cid(4)], counts=counts)
+    report = process_batch(updates(10), api.send, FakeVerify(silent=True), BatchSizer(10))
+    assert {(r.ok, r.status, r.error) for r in report.results} == {(False, 200, reason)}
+    assert len(report.results) == 10
+    assert report.updated == (9 if counts else 0)
+
+
+def test_no_count_is_verified_and_counted_from_what_exists() -> None:
+    api, verify = FakeApi(missing=[cid(1)], counts=False), FakeVerify([cid(1)])
+    report = process_batch(updates(5), api.send, verify, BatchSizer(10))
+    assert len(verify.asked) == 1
+    assert [r.ok for r in report.results] == [True, False, True, True, True]
+    assert report.results[1].error == NOT_FOUND
+    assert report.updated == 4
+
+
+def test_a_full_count_is_not_verified() -> None:
+    verify = FakeVerify(silent=True)
+    report = process_batch(updates(5), FakeApi().send, verify, BatchSizer(10))
+    assert all(r.ok for r in report.results)
+    assert verify.asked == []
+
+
+def test_a_failed_batch_is_not_split() -> None:
+    sent: list[int] = []
+
+    def send(batch: Sequence[Update]) -> Outcome:
+        sent.append(len(batch))
+        return Outcome("failed", 503, None, "HTTP 503: busy", 5)
+
+    report = process_batch(updates(10), send, FakeVerify(), BatchSizer(10))
+    assert sent == [10]
+    assert {(r.ok, r.status, r.error, r.attempts) for r in report.results} == {
+        (False, 503, "HTTP 503: busy", 5)
+    }
+    assert len(report.results) == 10
+    assert (report.requests, report.retries, report.updated) == (1, 4, 0)
+
+
+def test_a_failure_without_a_message_still_says_something() -> None:
+    def send(batch: Sequence[Update]) -> Outcome:
+        return Outcome("failed", None, None, None, 1)
+
+    report = process_batch(updates(2), send, FakeVerify(), BatchSizer(10))
+    assert {r.error for r in report.results} == {"failed"}
+
+
+# -- send_all ------------------------------------------------------------------------------
+
+
+def batches_of(n: int) -> list[list[Update]]:
+    return [[Update(cid(i), {})] for i in range(n)]
+
+
+class Counting:
+    """An iterator over batches that remembers how many were taken."""
+
+    def __init__(self, batches: list[list[Update]]) -> None:
+        self._it = iter(batches)
+        self.taken = 0
+
+    def __iter__(self) -> Iterator[list[Update]]:
+        return self
+
+    def __next__(self) -> list[Update]:
+        batch = next(self._it)
+        self.taken += 1
+        return batch
+
+
+def settle(batch: list[Update], ok: bool = True) -> BatchReport:
+    results = tuple(ContactResult(u.contact_id, ok, 200 if ok else 400, None, 1) for u in batch)
+    return BatchReport(results, 1, 0, len(batch) if ok else 0)
+
+
+def number(batch: list[Update]) -> int:
+    return int(batch[0].contact_id[-12:])
+
+
+class Recorder:
+    """Collects on_report calls and the thread each was made in."""
+
+    def __init__(self) -> None:
+        self.reported: list[int] = []
+        self.threads: set[int] = set()
+
+    def __call__(self, batch: list[Update], report: BatchReport) -> None:
+        self.threads.add(threading.get_ident())
+        self.reported.append(number(batch))
+
+
+def test_auth_refusal_on_the_first_batch_sends_only_that_batch() -> None:
+    processed: list[int] = []
+
+    def process(batch: list[Update]) -> BatchReport:
+        processed.append(number(batch))
+        raise AuthRefused("Dex refused the API key: HTTP 401", status=401)
+
+    batches, recorder = Counting(batches_of(10)), Recorder()
+    with pytest.raises(AuthRefused):
+        send_all(batches, process, concurrency=4, on_report=recorder, stop=threading.Event())
+    assert processed == [0]
+    assert batches.taken == 1
+    assert recorder.reported == []
+
+
+def test_batches_go_alone_until_one_succeeds() -> None:
+    caller = threading.get_ident()
+    threads: dict[int, int] = {}
+    lock = threading.Lock()
+
+    def process(batch: list[Update]) -> BatchReport:
+        with lock:
+            threads[number(batch)] = threading.get_ident()
+        return settle(batch, ok=number(batch) >= 2)
+
+    recorder = Recorder()
+    send_all(
+        iter(batches_of(12)), process, concurrency=3, on_report=recorder, stop=threading.Event()
+    )
+    assert [threads[n] for n in (0, 1, 2)] == [caller] * 3, "sent alone, in the caller's thread"
+    assert all(threads[n] != caller for n in range(3, 12)), "then by the workers"
+    assert sorted(recorder.reported) == list(range(12))
+    assert recorder.reported[:3] == [0, 1, 2]
+    assert recorder.threads == {caller}
+
+
+def test_nothing_ever_succeeds_means_nothing_is_sent_in_parallel() -> None:
+    caller = threading.get_ident()
+    threads: set[int] = set()
+
+    def process(batch: list[Update]) -> BatchReport:
+        threads.add(threading.get_ident())
+        return settle(batch, ok=False)
+
+    recorder = Recorder()
+    send_all(iter(batches_of(5)), process, concurrency=4, on_report=recorder,
+             stop=threading.Event())  # fmt: skip
+    assert threads == {caller}
+    assert recorder.reported == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("concurrency", [1, 2, 3, 5])
+def test_workers_run_up_to_concurrency_at_once(concurrency: int) -> None:
+    barrier = threading.Barrier(concurrency, timeout=5)
+    lock = threading.Lock()
+    running = peak = 0
+
+    def process(batch: list[Update]) -> BatchReport:
+        nonlocal running, peak
+        if number(batch) > 0:
+            with lock:
+                running += 1
+                peak = max(peak, running)
+            barrier.wait()  # passes only if `concurrency` batches are in flight together
+            with lock:
+                running -= 1
+        return settle(batch)
+
+    recorder = Recorder()
+    total = 1 + 4 * concurrency
+    send_all(iter(batches_of(total)), process, concurrency=concurrency, on_report=recorder,
+             stop=threading.Event())  # fmt: skip
+    assert peak == concurrency
+    assert sorted(recorder.reported) == list(range(total))
+
+
+def test_stop_takes_no_new_batches_and_reports_those_in_flight() -> None:
+    stop = threading.Event()
+    processed: list[int] = []
+    lock = threading.Lock()
+
+    def process(batch: list[Update]) -> BatchReport:
+        n = number(batch)
+        with lock:
+            processed.append(n)
+        if n == 2:
+            stop.set()  # Ctrl-C while batches 1 and 2 are in flight
+        elif n == 1:
+            assert stop.wait(5)
+        return settle(batch)
+
+    batches, recorder = Counting(batches_of(10)), Recorder()
+    send_all(batches, process, concurrency=2, on_report=recorder, stop=stop)
+    assert sorted(processed) == [0, 1, 2]
+    assert sorted(recorder.reported) == [0, 1, 2]
+    assert batches.taken == 3
+
+
+def test_stop_before_the_first_batch_sends_nothing() -> None:
+    stop = threading.Event()
+    stop.set()
+    processed: list[int] = []
+
+    def process(batch: list[Update]) -> BatchReport:
+        processed.append(number(batch))
+        return settle(batch)
+
+    send_all(iter(batches_of(3)), process, concurrency=2, on_report=Recorder(), stop=stop)
+    assert processed == []
+
+
+def test_stop_set_by_on_report_stops_the_fan_out() -> None:
+    stop = threading.Event()
+    recorder = Recorder()
+
+    def on_report(batch: list[Update], report: BatchReport) -> None:
+        recorder(batch, report)
+        if len(recorder.reported) == 3:
+            stop.set()
+
+    send_all(iter(batches_of(50)), settle, concurrency=1, on_report=on_report, stop=stop)
+    assert recorder.reported == [0, 1, 2]
+
+
+def test_a_worker_exception_stops_the_run_and_is_re_raised_after_in_flight_batches() -> None:
+    stop = threading.Event()
+    processed: list[int] = []
+    lock = threading.Lock()
+
+    def process(batch: list[Update]) -> BatchReport:
+        n = number(batch)
+        with lock:
+            processed.append(n)
+        if n == 2:
+            raise AuthRefused("Dex refused the API key: HTTP 401", status=401)
+        if n == 1:
+            assert stop.wait(5), "the caller stops the run when it sees the error"
+        return settle(batch)
+
+    batches, recorder = Counting(batches_of(10)), Recorder()
+    with pytest.raises(AuthRefused, match="HTTP 401"):
+        send_all(batches, process, concurrency=2, on_report=recorder, stop=stop)
+    assert sorted(processed) == [0, 1, 2]
+    assert recorder.reported == [0, 1], "batch 1 was in flight and still reported"
+    assert batches.taken == 3
+
+
+def test_on_report_is_always_called_in_the_callers_thread() -> None:
+    recorder = Recorder()
+    send_all(iter(batches_of(40)), settle, concurrency=4, on_report=recorder,
+             stop=threading.Event())  # fmt: skip
+    assert recorder.threads == {threading.get_ident()}
+    assert sorted(recorder.reported) == list(range(40))

@@ -1,0 +1,593 @@
+"""Tests for dexbulk.client: the request sent, the classification of answers, retries, pacing."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import Iterator
+from email.utils import formatdate
+from typing import Any
+
+import pytest
+import requests
+import responses
+from responses import matchers
+from responses.registries import OrderedRegistry
+from urllib3 import HTTPResponse
+
+from dexbulk import __version__
+from dexbulk.batch import Outcome
+from dexbulk.client import MAX_BACKOFF, MAX_RETRY_AFTER, DexClient, DexRetry, encode_batch
+from dexbulk.errors import AuthRefused, ExitCode
+from dexbulk.patch import Update
+from dexbulk.ratelimit import RateLimiter
+from dexbulk.secret import ApiKey
+from tests.conftest import TEST_KEY
+
+API = "https://dex.test/v1"
+PUT_URL = f"{API}/contacts/"
+FILTER_URL = f"{API}/contacts/filter"
+A = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
+B = "0b5e7f0a-1111-4222-8333-944455556666"
+C = "ffffffff-ffff-4fff-8fff-ffffffffffff"
+
+
+def cid(n: int) -> str:
+    return f"00000000-0000-4000-8000-{n:012d}"
+
+
+class FakeTime:
+    """A clock that only moves when someone sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def fake_time() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture
+def rsps() -> Iterator[responses.RequestsMock]:
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
+        yield mock
+
+
+@pytest.fixture
+def ordered() -> Iterator[responses.RequestsMock]:
+    """Registered answers are given once each, in order: the way to script retries."""
+    with responses.RequestsMock(registry=OrderedRegistry) as mock:
+        yield mock
+
+
+def make_client(
+    fake_time: FakeTime, *, max_attempts: int = 5, limiter: RateLimiter | None = None
+) -> DexClient:
+    return DexClient(
+        API, ApiKey(TEST_KEY, "test"), max_attempts=max_attempts, limiter=limiter,
+        sleeper=fake_time.sleep,
+    )  # fmt: skip
+
+
+UPDATES = [Update(A, {"company": "Acme", "starred": True}), Update(B, {"birthday": None})]
+
+
+# -- the request ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("updates", "body"),
+    [
+        (
+            UPDATES,
+            f'[{{"contactId":"{A}","data":{{"company":"Acme","starred":true}}}},'
+            f'{{"contactId":"{B}","data":{{"birthday":null}}}}]',
+        ),
+        (
+            [Update(C, {"full_name": "Zoë Ångström", "contact_emails": [{"email": "z@x.io"}]})],
+            f'[{{"contactId":"{C}","data":{{"full_name":"Zoë Ångström",'
+            f'"contact_emails":[{{"email":"z@x.io"}}]}}}}]',
+        ),
+        (
+            [Update(A, {"tags_contacts": {"append": [{"tag_id": B}]}, "birthday_year": 1990})],
+            f'[{{"contactId":"{A}","data":{{"tags_contacts":{{"append":[{{"tag_id":"{B}"}}]}},'
+            f'"birthday_year":1990}}}}]',
+        ),
+    ],
+)
+def test_put_sends_the_exact_compact_body(
+    rsps: responses.RequestsMock, fake_time: FakeTime, updates: list[Update], body: str
+) -> None:
+    rsps.put(PUT_URL, json={"error": False, "data": {"count": len(updates)}})
+    outcome = make_client(fake_time).put_contacts(updates)
+    assert outcome == Outcome("ok", 200, len(updates), None, 1)
+    assert len(rsps.calls) == 1
+    request = rsps.calls[0].request
+    assert request.method == "PUT"
+    assert request.url == PUT_URL
+    assert request.body == body.encode("utf-8")
+    assert encode_batch(updates) == body.encode("utf-8")
+
+
+def test_put_sends_auth_content_type_and_user_agent(
+    rsps: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    rsps.put(PUT_URL, json={"error": False, "data": {"count": 2}})
+    make_client(fake_time).put_contacts(UPDATES)
+    headers = rsps.calls[0].request.headers
+    assert headers["Authorization"] == f"Bearer {TEST_KEY}"
+    assert headers["Content-Type"] == "application/json"
+    assert headers["User-Agent"] == f"dexbulk/{__version__}"
+
+
+def test_trailing_slash_of_the_api_url_is_not_doubled(
+    rsps: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    rsps.put(PUT_URL, json={"error": False, "data": {"count": 2}})
+    client = DexClient(API + "/", ApiKey(TEST_KEY), sleeper=fake_time.sleep)
+    client.put_contacts(UPDATES)
+    assert rsps.calls[0].request.url == PUT_URL
+
+
+def test_redirects_are_not_followed(rsps: responses.RequestsMock, fake_time: FakeTime) -> None:
+    rsps.put(PUT_URL, status=302, headers={"Location": "https://elsewhere.test/v1/contacts/"})
+    outcome = make_client(fake_time).put_contacts(UPDATES)
+    assert outcome.kind == "failed"
+    assert outcome.status == 302
+    assert outcome.message is not None
+    assert "--api-url" in outcome.message
+    assert len(rsps.calls) == 1
+
+
+# -- classification ------------------------------------------------------------------------
+
+HTML = "<html><body><h1>Not Found</h1></body></html>"
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "kind", "count", "message"),
+    [
+        (200, {"error": False, "data": {"count": 2}}, "ok", 2, None),
+        (200, {"error": False, "data": {"count": 1}}, "ok", 1, None),
+        (200, {"error": False, "data": {}}, "ok", None, None),
+        (200, {"error": False}, "ok", None, None),
+        (200, {"error": False, "data": {"count": True}}, "ok", None, None),
+        (200, "", "ok", None, None),
+        (200, {"error": True, "message": "contact locked"}, "rejected", None, "contact locked"),
+        (200, {"error": True, "errors": [{"field": "x"}]}, "rejected", None, '"field": "x"'),
+        (400, {"error": True, "message": "invalid contactId"}, "rejected", None,
+         "invalid contactId"),
+        (422, {"error": True, "message": "first_name must be a string"}, "rejected", None,
+         "first_name must be a string"),
+        (400, {"error": "Invalid contactId"}, "rejected", None, "Invalid contactId"),
+        (400, {"detail": "bad body"}, "rejected", None, "bad body"),
+        (400, {"error": True, "data": {"message": "nested words"}}, "rejected", None,
+         "nested words"),
+        (400, "Bad Request: contactId is not a uuid", "rejected", None,
+         "Bad Request: contactId is not a uuid"),
+        (400, {"error": True}, "rejected", None, '{"error": true}'),
+        (400, "", "rejected", None, "HTTP 400"),
+        (422, HTML, "rejected", None, "HTTP 422"),
+        (400, {"error": True, "message": "Too many contacts in one request"}, "too_large", None,
+         "Too many contacts in one request"),
+        (422, {"error": "batch size above 100"}, "too_large", None, "batch size above 100"),
+        (413, "Payload Too Large", "too_large", None, "Payload Too Large"),
+        (413, HTML, "too_large", None, "batch too large"),
+        (404, {"error": True, "message": "Contact not found"}, "rejected", None,
+         "Contact not found"),
+        (404, HTML, "failed", None, "--api-url"),
+        (404, {"detail": "Not Found"}, "failed", None, "--api-url"),
+        (405, {"error": True, "message": "method not allowed"}, "failed", None,
+         "HTTP 405: method not allowed"),
+        (409, "conflict", "failed", None, "HTTP 409: conflict"),
+    ],
+)  # fmt: skip
+def test_answers_are_classified(
+    rsps: responses.RequestsMock,
+    fake_time: FakeTime,
+    status: int,
+    body: object,
+    kind: str,
+    count: int | None,
+    message: str | None,
+) -> None:
+    if isinstance(body, str):
+        content_type = "text/html" if body.startswith("<") else "text/plain"
+        rsps.put(PUT_URL, status=status, body=body, content_type=content_type)
+    else:
+        rsps.put(PUT_URL, status=status, json=body)
+    outcome = make_client(fake_time).put_contacts(UPDATES)
+    assert (outcome.kind, outcome.status, outcome.count) == (kind, status, count)
+    assert outcome.attempts == 1
+    assert len(rsps.calls) == 1, "4xx and 2xx answers are never retried"
+    if message is None:
+        assert outcome.message is None
+    else:
+        assert outcome.message is not None
+        assert message in outcome.message
+        assert TEST_KEY not in outcome.message
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "words"),
+    [
+        (401, {"error": True, "message": "Invalid API key"}, "HTTP 401 (Invalid API key)"),
+        (401, "", "HTTP 401"),
+        (403, {"error": True, "message": "Plan required"}, "HTTP 403 (Plan required)"),
+        (403, "<!DOCTYPE html><html>Attention Required! | Cloudflare</html>", "blocked"),
+    ],
+)
+def test_auth_refusals_raise_without_the_key(
+    rsps: responses.RequestsMock, fake_time: FakeTime, status: int, body: object, words: str
+) -> None:
+    if isinstance(body, str):
+        rsps.put(PUT_URL, status=status, body=body, content_type="text/html")
+    else:
+        rsps.put(PUT_URL, status=status, json=body)
+    with pytest.raises(AuthRefused) as excinfo:
+        make_client(fake_time).put_contacts(UPDATES)
+    error = excinfo.value
+    assert words in str(error)
+    assert error.status == status
+    assert error.exit_code == ExitCode.AUTH
+    assert int(error.exit_code) == 3
+    assert TEST_KEY not in str(error)
+    assert TEST_KEY not in (error.hint or "")
+    assert len(rsps.calls) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "message"),
+    [
+        (500, {"error": True, "message": "database down"}, "HTTP 500: database down"),
+        (502, "<html>Bad Gateway</html>", "HTTP 502"),
+        (503, "upstream busy", "HTTP 503: upstream busy"),
+    ],
+)
+@pytest.mark.parametrize("max_attempts", [1, 3, 5])
+def test_server_errors_fail_after_every_attempt(
+    rsps: responses.RequestsMock,
+    fake_time: FakeTime,
+    status: int,
+    body: object,
+    message: str,
+    max_attempts: int,
+) -> None:
+    if isinstance(body, str):
+        rsps.put(PUT_URL, status=status, body=body)
+    else:
+        rsps.put(PUT_URL, status=status, json=body)
+    outcome = make_client(fake_time, max_attempts=max_attempts).put_contacts(UPDATES)
+    assert outcome == Outcome("failed", status, None, message, max_attempts)
+    assert len(rsps.calls) == max_attempts
+
+
+# -- retries -------------------------------------------------------------------------------
+
+
+def test_transient_errors_are_retried_until_success(
+    ordered: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    ordered.put(PUT_URL, status=503, body="busy")
+    ordered.put(PUT_URL, status=500, json={"error": True, "message": "oops"})
+    ordered.put(PUT_URL, json={"error": False, "data": {"count": 2}})
+    outcome = make_client(fake_time).put_contacts(UPDATES)
+    assert outcome == Outcome("ok", 200, 2, None, 3)
+    assert len(ordered.calls) == 3
+    bodies = {call.request.body for call in ordered.calls}
+    assert bodies == {encode_batch(UPDATES)}, "every attempt sends the same body"
+
+
+def test_a_429_slows_the_shared_limiter_down(
+    ordered: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    limiter = RateLimiter(clock=fake_time.clock, sleeper=fake_time.sleep)
+    ordered.put(PUT_URL, status=429, json={"error": True, "message": "slow down"})
+    ordered.put(PUT_URL, json={"error": False, "data": {"count": 2}})
+    outcome = make_client(fake_time, limiter=limiter).put_contacts(UPDATES)
+    assert outcome.kind == "ok"
+    assert outcome.attempts == 2
+    assert limiter.throttles == 1
+    assert limiter.active
+
+
+def test_a_final_429_is_counted_once(rsps: responses.RequestsMock, fake_time: FakeTime) -> None:
+    limiter = RateLimiter(clock=fake_time.clock, sleeper=fake_time.sleep)
+    rsps.put(PUT_URL, status=429, json={"error": True, "message": "slow down"})
+    outcome = make_client(fake_time, max_attempts=2, limiter=limiter).put_contacts(UPDATES)
+    assert outcome == Outcome("failed", 429, None, "HTTP 429: slow down", 2)
+    assert limiter.throttles == 2
+
+
+def test_one_attempt_means_no_retry(ordered: responses.RequestsMock, fake_time: FakeTime) -> None:
+    ordered.put(PUT_URL, status=503, body="busy")
+    outcome = make_client(fake_time, max_attempts=1).put_contacts(UPDATES)
+    assert outcome.kind == "failed"
+    assert outcome.attempts == 1
+    assert len(ordered.calls) == 1
+
+
+@pytest.mark.parametrize("status", [400, 404, 413, 422])
+def test_client_errors_are_never_retried_even_with_retry_after(
+    rsps: responses.RequestsMock, fake_time: FakeTime, status: int
+) -> None:
+    rsps.put(
+        PUT_URL, status=status, json={"error": True, "message": "no"},
+        headers={"Retry-After": "1"},
+    )  # fmt: skip
+    outcome = make_client(fake_time).put_contacts(UPDATES)
+    assert outcome.attempts == 1
+    assert len(rsps.calls) == 1
+
+
+def test_connection_errors_become_a_failed_outcome(
+    rsps: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    rsps.put(PUT_URL, body=requests.ConnectionError("Connection refused"))
+    outcome = make_client(fake_time).put_contacts(UPDATES)
+    assert outcome == Outcome("failed", None, None, "connection failed: Connection refused", 1)
+
+
+# -- DexRetry.sleep ------------------------------------------------------------------------
+
+
+class SpyLimiter(RateLimiter):
+    """Records when a token is taken, in the same list as the sleeps."""
+
+    def __init__(self, events: list[object]) -> None:
+        super().__init__()
+        self.events = events
+
+    def acquire(self) -> None:
+        self.events.append("acquire")
+
+
+def answer(retry_after: str | None = None, status: int = 503) -> HTTPResponse:
+    headers = {"Retry-After": retry_after} if retry_after is not None else {}
+    return HTTPResponse(body=b"", headers=headers, status=status, preload_content=False)
+
+
+def sleeps(events: list[object]) -> list[float]:
+    """The waits recorded in ``events``, checking that nothing else happened."""
+    waits = []
+    for event in events:
+        assert isinstance(event, tuple)
+        assert event[0] == "sleep"
+        waits.append(float(event[1]))
+    return waits
+
+
+def retry_after(failures: int, events: list[object], **kw: Any) -> DexRetry:
+    retry = DexRetry(
+        total=20, backoff_factor=0.5, respect_retry_after_header=True,
+        status_forcelist=frozenset({500, 503}), raise_on_status=False,
+        sleeper=lambda s: events.append(("sleep", s)), **kw,
+    )  # fmt: skip
+    for _ in range(failures):
+        retry = retry.increment(method="PUT", url="/v1/contacts/", response=answer(status=500))
+    return retry
+
+
+@pytest.mark.parametrize(
+    ("header", "wait"),
+    [("7", 7.0), ("0", None), ("60", 60.0), ("61", MAX_RETRY_AFTER), ("86400", MAX_RETRY_AFTER)],
+)
+def test_sleep_honours_retry_after_seconds_with_a_cap(header: str, wait: float | None) -> None:
+    events: list[object] = []
+    retry = retry_after(1, events)
+    retry.sleep(answer(header))
+    assert events == ([("sleep", wait)] if wait else [])
+
+
+@pytest.mark.parametrize(("ahead", "low", "high"), [(20, 18.0, 20.0), (7200, 60.0, 60.0)])
+def test_sleep_honours_retry_after_http_dates(ahead: int, low: float, high: float) -> None:
+    events: list[object] = []
+    retry = retry_after(1, events)
+    retry.sleep(answer(formatdate(time.time() + ahead, usegmt=True)))
+    [wait] = sleeps(events)
+    assert low <= wait <= high
+
+
+def test_sleep_ignores_a_retry_after_date_in_the_past() -> None:
+    events: list[object] = []
+    retry = retry_after(0, events)
+    retry.sleep(answer(formatdate(time.time() - 3600, usegmt=True)))
+    assert events == []
+
+
+@pytest.mark.parametrize("header", ["soon", "-5", "1.5", ""])
+def test_sleep_falls_back_to_backoff_on_a_malformed_retry_after(header: str) -> None:
+    events: list[object] = []
+    retry = retry_after(3, events)
+    retry.sleep(answer(header))
+    [wait] = sleeps(events)
+    assert 1.0 <= wait <= 2.0
+
+
+@pytest.mark.parametrize(
+    ("failures", "base"), [(1, 0.5), (2, 1.0), (3, 2.0), (5, 8.0), (7, MAX_BACKOFF), (15, 30.0)]
+)
+def test_backoff_is_exponential_with_jitter_and_capped(failures: int, base: float) -> None:
+    events: list[object] = []
+    retry = retry_after(failures, events)
+    for _ in range(200):
+        retry.sleep(answer())
+    waits = sleeps(events)
+    assert len(waits) == 200
+    assert all(0.5 * base <= w <= base for w in waits)
+    assert len(set(waits)) > 1, "jittered"
+    assert max(waits) <= MAX_BACKOFF
+
+
+@pytest.mark.parametrize(("end", "factor"), [(0.0, 0.5), (1.0, 1.0)])
+def test_backoff_jitter_spans_half_to_all_of_the_base(
+    monkeypatch: pytest.MonkeyPatch, end: float, factor: float
+) -> None:
+    monkeypatch.setattr(random, "uniform", lambda a, b: (a, b)[int(end)])
+    events: list[object] = []
+    retry_after(4, events).sleep(answer())
+    assert events == [("sleep", 4.0 * factor)]
+
+
+def test_no_wait_before_there_was_a_failure() -> None:
+    events: list[object] = []
+    retry_after(0, events).sleep(None)
+    assert events == []
+
+
+def test_a_limiter_token_is_taken_after_sleeping() -> None:
+    events: list[object] = []
+    limiter = SpyLimiter(events)
+    retry = retry_after(1, events, limiter=limiter)
+    retry.sleep(answer("3"))
+    assert events == [("sleep", 3.0), "acquire"]
+
+
+def test_new_and_increment_keep_limiter_and_sleeper() -> None:
+    events: list[object] = []
+    limiter = SpyLimiter(events)
+    retry = retry_after(0, events, limiter=limiter)
+    for copy in (retry.new(total=1), retry.increment(method="PUT", url="/", response=answer())):
+        assert isinstance(copy, DexRetry)
+        assert copy.limiter is limiter
+        assert copy.sleeper is retry.sleeper
+
+
+def test_the_session_retry_policy() -> None:
+    client = DexClient(API, ApiKey(TEST_KEY), max_attempts=4)
+    retry = client.session.get_adapter(PUT_URL).max_retries  # type: ignore[attr-defined]
+    assert isinstance(retry, DexRetry)
+    assert retry.total == 3
+    assert set(retry.status_forcelist or ()) == {429, 500, 502, 503, 504}
+    assert {"GET", "PUT", "POST"} <= set(retry.allowed_methods or ())
+    assert retry.redirect == 0
+
+
+# -- existing_ids --------------------------------------------------------------------------
+
+
+def page(ids: list[str], cursor: str | None = None) -> dict[str, object]:
+    items = [{"id": i, "full_name": "x"} for i in ids]
+    return {"error": False, "data": {"items": items, "nextCursor": cursor, "count": len(ids)}}
+
+
+def test_existing_ids_from_the_filter_endpoint(
+    rsps: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    rsps.post(FILTER_URL, json=page([A, C]))
+    assert make_client(fake_time).existing_ids([A, B, C]) == {A, C}
+    request = rsps.calls[0].request
+    assert json.loads(request.body or b"") == {"where": {"in": [A, B, C]}, "take": 3}
+    assert request.headers["Content-Type"] == "application/json"
+
+
+def test_existing_ids_ignores_contacts_it_did_not_ask_about(
+    rsps: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    rsps.post(FILTER_URL, json=page([A, C, B]))
+    assert make_client(fake_time).existing_ids([A, B]) == {A, B}
+
+
+def test_existing_ids_follows_the_cursor(
+    ordered: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    ordered.post(FILTER_URL, json=page([A], "next-1"))
+    ordered.post(
+        FILTER_URL, json=page([B]), match=[matchers.json_params_matcher({"cursor": "next-1"},
+                                                                         strict_match=False)],
+    )  # fmt: skip
+    assert make_client(fake_time).existing_ids([A, B, C]) == {A, B}
+    assert len(ordered.calls) == 2
+
+
+def test_a_repeated_page_does_not_loop_forever(
+    rsps: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    rsps.post(FILTER_URL, json=page([A], "same-cursor"))
+    assert make_client(fake_time).existing_ids([A, B]) == {A}
+    assert len(rsps.calls) == 2
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [(404, HTML), (500, "oops"), (200, {"error": False, "data": {"unexpected": 1}}), (200, "")],
+)
+def test_existing_ids_falls_back_to_one_get_per_contact(
+    rsps: responses.RequestsMock, fake_time: FakeTime, status: int, body: object
+) -> None:
+    if isinstance(body, str):
+        rsps.post(FILTER_URL, status=status, body=body)
+    else:
+        rsps.post(FILTER_URL, status=status, json=body)
+    rsps.get(f"{API}/contacts/{A}", json={"error": False, "data": {"id": A}})
+    rsps.get(f"{API}/contacts/{B}", status=404, json={"error": True, "message": "not found"})
+    rsps.get(f"{API}/contacts/{C}", json={"error": False, "data": {"id": C}})
+    assert make_client(fake_time, max_attempts=1).existing_ids([A, B, C]) == {A, C}
+
+
+def test_existing_ids_is_none_when_dex_will_not_say(
+    rsps: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    rsps.post(FILTER_URL, status=404, body=HTML)
+    rsps.get(f"{API}/contacts/{A}", status=500, body="oops")
+    assert make_client(fake_time, max_attempts=1).existing_ids([A, B]) is None
+    assert [c.request.method for c in rsps.calls] == ["POST", "GET"]
+
+
+def test_existing_ids_asks_500_at_a_time(rsps: responses.RequestsMock, fake_time: FakeTime) -> None:
+    def known(request: Any) -> tuple[int, dict[str, str], str]:
+        asked = json.loads(request.body or b"")["where"]["in"]
+        return 200, {}, json.dumps(page([i for i in asked if int(i[-4:]) % 3]))
+
+    rsps.add_callback(responses.POST, FILTER_URL, callback=known)
+    ids = [cid(n) for n in range(1200)]
+    assert make_client(fake_time).existing_ids(ids) == {i for i in ids if int(i[-4:]) % 3}
+    sizes = [len(json.loads(c.request.body or b"")["where"]["in"]) for c in rsps.calls]
+    assert sizes == [500, 500, 200]
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_existing_ids_raises_on_auth_refusal(
+    rsps: responses.RequestsMock, fake_time: FakeTime, status: int
+) -> None:
+    rsps.post(FILTER_URL, status=status, json={"error": True, "message": "bad key"})
+    with pytest.raises(AuthRefused):
+        make_client(fake_time).existing_ids([A])
+
+
+# -- the key stays secret ------------------------------------------------------------------
+
+
+def test_the_key_is_not_in_the_auth_repr(fake_time: FakeTime) -> None:
+    client = make_client(fake_time)
+    assert TEST_KEY not in repr(client.session.auth)
+    assert TEST_KEY not in repr(vars(client.session.auth))
+
+
+def test_the_key_is_not_logged_at_debug(
+    ordered: responses.RequestsMock, fake_time: FakeTime, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="dexbulk.http")
+    ordered.put(PUT_URL, status=503, body="busy")
+    ordered.put(PUT_URL, json={"error": False, "data": {"count": 2}})
+    ordered.put(PUT_URL, status=400, json={"error": True, "message": "no"})
+    ordered.put(PUT_URL, body=requests.ConnectionError("Connection refused"))
+    client = make_client(fake_time)
+    outcomes = [client.put_contacts(UPDATES) for _ in range(3)]
+    assert [o.kind for o in outcomes] == ["ok", "rejected", "failed"]
+    assert "request body:" in caplog.text
+    assert A in caplog.text, "debug logging did run"
+    assert TEST_KEY not in caplog.text
+    for outcome in outcomes:
+        assert TEST_KEY not in (outcome.message or "")

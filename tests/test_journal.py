@@ -1,0 +1,308 @@
+"""Tests for dexbulk.journal: the plan round trip, batch records, torn lines, finding runs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from dexbulk import journal as journal_module
+from dexbulk.batch import BatchReport, ContactResult
+from dexbulk.errors import InvalidInput
+from dexbulk.journal import Journal, find_run, list_runs, load_run
+from dexbulk.patch import Update
+from dexbulk.plan import Plan
+from dexbulk.runner import redact_argv
+from dexbulk.schema import JSON
+from tests.conftest import TEST_KEY
+
+API = "https://dex.test/v1"
+PATCH: dict[str, JSON] = {"company": "Acme", "starred": True, "birthday": None}
+
+
+def cid(n: int) -> str:
+    return f"00000000-0000-4000-8000-{n:012d}"
+
+
+def shared_plan(n: int = 3) -> Plan:
+    return Plan(
+        [Update(cid(i), PATCH) for i in range(n)], "set", patch=PATCH, duplicates=1,
+        sources=("ids.txt",),
+    )  # fmt: skip
+
+
+def per_contact_plan() -> Plan:
+    updates = [
+        Update(cid(0), {"full_name": "Zoë Ångström", "birthday_year": 1990}),
+        Update(cid(1), {"contact_emails": [{"email": "a@b.io", "label": "work", "ranking": 1}]}),
+        Update(cid(2), {"tags_contacts": {"append": [{"tag_id": cid(9)}]}, "website": None}),
+    ]
+    return Plan(updates, "apply", sources=("patch.jsonl",))
+
+
+def create(runs: Path, plan: Plan, argv: list[str] | None = None) -> Journal:
+    return Journal.create(
+        runs, plan, argv=argv or ["dexbulk", "set"], api_url=API,
+        options={"batch_size": 100, "concurrency": 4},
+    )  # fmt: skip
+
+
+def report(
+    ok: list[str], failed: Sequence[tuple[str, int | None, str]] = (), **kw: int
+) -> BatchReport:
+    results = [ContactResult(c, True, 200, None, 1) for c in ok]
+    results += [ContactResult(c, False, s, e, 2) for c, s, e in failed]
+    return BatchReport(tuple(results), kw.get("requests", 1), kw.get("retries", 0), len(ok))
+
+
+@pytest.fixture
+def run_ids(monkeypatch: pytest.MonkeyPatch) -> Callable[[list[str]], None]:
+    """Hand out chosen run IDs, so ordering and prefixes do not depend on the clock."""
+
+    def use(ids: list[str]) -> None:
+        it: Iterator[str] = iter(ids)
+        monkeypatch.setattr(journal_module, "new_run_id", lambda *_: next(it))
+
+    return use
+
+
+# -- the plan ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("plan", [shared_plan(), per_contact_plan(), shared_plan(2500)])
+def test_the_plan_round_trips(tmp_path: Path, plan: Plan) -> None:
+    journal = create(tmp_path, plan)
+    journal.close()
+    run = load_run(tmp_path, journal.run_id)
+    assert run.run_id == journal.run_id
+    assert run.path == tmp_path / f"{journal.run_id}.jsonl"
+    assert run.updates == list(plan.updates)
+    assert [u.to_api() for u in run.updates] == [u.to_api() for u in plan.updates]
+    assert run.start["command"] == plan.command
+    assert run.start["patch"] == (dict(plan.patch) if plan.patch is not None else None)
+    assert run.start["total"] == plan.total
+    assert run.start["api_url"] == API
+    assert run.start["options"] == {"batch_size": 100, "concurrency": 4}
+    assert run.pending == run.updates
+    assert run.state == "crashed"
+
+
+def test_a_shared_patch_is_written_once(tmp_path: Path) -> None:
+    journal = create(tmp_path, shared_plan(2500))
+    journal.close()
+    records = [json.loads(line) for line in journal.path.read_text().splitlines()]
+    assert [r["type"] for r in records] == ["start", "ids", "ids", "ids"]
+    assert [len(r["ids"]) for r in records[1:]] == [1000, 1000, 500]
+    assert journal.path.read_text().count('"company"') == 1
+
+
+def test_per_contact_plans_are_written_as_updates(tmp_path: Path) -> None:
+    journal = create(tmp_path, per_contact_plan())
+    journal.close()
+    records = [json.loads(line) for line in journal.path.read_text().splitlines()]
+    assert [r["type"] for r in records] == ["start", "updates"]
+    assert records[1]["items"] == [u.to_api() for u in per_contact_plan().updates]
+
+
+# -- batches -------------------------------------------------------------------------------
+
+
+def test_batches_settle_contacts(tmp_path: Path) -> None:
+    plan = shared_plan(4)
+    journal = create(tmp_path, plan)
+    journal.record_batch(report([cid(0)], [(cid(1), 400, "invalid contactId")], requests=3))
+    journal.record_batch(report([cid(3)], retries=2))
+    journal.close()
+    run = load_run(tmp_path, journal.run_id)
+    assert run.confirmed == {cid(0), cid(3)}
+    assert run.failed == {cid(1): ContactResult(cid(1), False, 400, "invalid contactId", 2)}
+    assert [u.contact_id for u in run.pending] == [cid(1), cid(2)]
+    assert [u.contact_id for u in run.failed_updates] == [cid(1)]
+    assert (run.requests, run.retries) == (4, 2)
+    summary = run.summary()
+    assert (summary["total"], summary["updated"], summary["failed"], summary["notSent"]) == (
+        4, 2, 1, 1,
+    )  # fmt: skip
+
+
+def test_a_failed_contact_later_confirmed_is_no_longer_failed(tmp_path: Path) -> None:
+    journal = create(tmp_path, shared_plan(2))
+    journal.record_batch(report([], [(cid(0), None, "connection failed: reset")]))
+    journal.record_batch(report([cid(0)]))
+    journal.close()
+    run = load_run(tmp_path, journal.run_id)
+    assert run.confirmed == {cid(0)}
+    assert run.failed == {}
+
+
+def test_a_confirmed_contact_stays_confirmed(tmp_path: Path) -> None:
+    journal = create(tmp_path, shared_plan(2))
+    journal.record_batch(report([cid(0)]))
+    journal.record_batch(report([], [(cid(0), 400, "late")]))
+    journal.close()
+    run = load_run(tmp_path, journal.run_id)
+    assert run.confirmed == {cid(0)}
+    assert run.failed == {}
+
+
+# -- torn lines ----------------------------------------------------------------------------
+
+
+def test_a_torn_last_line_is_ignored_then_trimmed(tmp_path: Path) -> None:
+    journal = create(tmp_path, shared_plan(3))
+    journal.record_batch(report([cid(0)]))
+    journal.close()
+    intact = journal.path.read_bytes()
+    with journal.path.open("ab") as handle:
+        handle.write(b'{"type":"batch","ok":["' + cid(1).encode())
+    run = load_run(tmp_path, journal.run_id)
+    assert run.confirmed == {cid(0)}
+
+    again = Journal.reopen(journal.path, journal.run_id)
+    assert journal.path.read_bytes() == intact
+    again.record_batch(report([cid(2)]))
+    again.finish("completed", {"updated": 2})
+    run = load_run(tmp_path, journal.run_id)
+    assert run.confirmed == {cid(0), cid(2)}
+    assert run.state == "completed"
+
+
+def test_reopen_leaves_an_intact_journal_alone(tmp_path: Path) -> None:
+    journal = create(tmp_path, shared_plan(1))
+    journal.close()
+    intact = journal.path.read_bytes()
+    Journal.reopen(journal.path, journal.run_id).close()
+    assert journal.path.read_bytes() == intact
+
+
+# -- state ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("state", ["completed", "interrupted", "auth-refused", "aborted"])
+def test_the_state_comes_from_the_end_record(tmp_path: Path, state: str) -> None:
+    journal = create(tmp_path, shared_plan(1))
+    journal.finish(state, {"updated": 0})
+    run = load_run(tmp_path, journal.run_id)
+    assert run.state == state
+    assert [e["summary"] for e in run.ends] == [{"updated": 0}]
+
+
+def test_no_end_record_reads_as_crashed(tmp_path: Path) -> None:
+    journal = create(tmp_path, shared_plan(1))
+    journal.record_batch(report([cid(0)]))
+    journal.close()
+    assert load_run(tmp_path, journal.run_id).state == "crashed"
+
+
+def test_a_resume_without_an_end_reads_as_crashed(tmp_path: Path) -> None:
+    journal = create(tmp_path, shared_plan(2))
+    journal.finish("interrupted", {})
+    again = Journal.reopen(journal.path, journal.run_id)
+    again.record_resume("resume", ["dexbulk", "resume", "last"])
+    again.close()
+    run = load_run(tmp_path, journal.run_id)
+    assert run.state == "crashed"
+    assert len(run.ends) == 1
+
+    again = Journal.reopen(journal.path, journal.run_id)
+    again.finish("completed", {})
+    assert load_run(tmp_path, journal.run_id).state == "completed"
+
+
+def test_a_file_that_is_not_a_journal_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "2026-01-01T00-00-00-aaaa.jsonl").write_text('{"type":"batch"}\n')
+    with pytest.raises(InvalidInput, match="not a dexbulk run journal"):
+        load_run(tmp_path, "last")
+
+
+# -- finding runs --------------------------------------------------------------------------
+
+IDS = ["2026-01-02T03-04-05-aaaa", "2026-01-02T03-04-05-abbb", "2026-01-03T00-00-00-cccc"]
+
+
+@pytest.fixture
+def three_runs(tmp_path: Path, run_ids: Callable[[list[str]], None]) -> Path:
+    run_ids(IDS)
+    for n in range(3):
+        create(tmp_path, shared_plan(n + 1)).finish("completed", {})
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("ref", "expected"),
+    [
+        (IDS[0], IDS[0]),
+        (IDS[1], IDS[1]),
+        ("2026-01-02T03-04-05-aa", IDS[0]),
+        ("2026-01-02T03-04-05-ab", IDS[1]),
+        ("2026-01-03", IDS[2]),
+        ("last", IDS[2]),
+    ],
+)
+def test_find_run(three_runs: Path, ref: str, expected: str) -> None:
+    assert find_run(three_runs, ref) == three_runs / f"{expected}.jsonl"
+    assert load_run(three_runs, ref).run_id == expected
+
+
+def test_an_unknown_run_has_a_hint(three_runs: Path) -> None:
+    with pytest.raises(InvalidInput, match="no run '2027'") as excinfo:
+        find_run(three_runs, "2027")
+    assert excinfo.value.hint is not None
+    assert "dexbulk runs" in excinfo.value.hint
+
+
+def test_an_ambiguous_prefix_names_the_candidates(three_runs: Path) -> None:
+    with pytest.raises(InvalidInput, match="ambiguous") as excinfo:
+        find_run(three_runs, "2026-01-02")
+    assert IDS[0] in str(excinfo.value)
+    assert IDS[1] in str(excinfo.value)
+    assert IDS[2] not in str(excinfo.value)
+
+
+@pytest.mark.parametrize("exists", [True, False])
+def test_last_without_runs(tmp_path: Path, exists: bool) -> None:
+    runs = tmp_path / "runs"
+    if exists:
+        runs.mkdir()
+    with pytest.raises(InvalidInput, match="no runs yet"):
+        find_run(runs, "last")
+    assert list_runs(runs) == []
+
+
+@pytest.mark.parametrize(("limit", "expected"), [(20, IDS[::-1]), (2, IDS[:0:-1]), (1, IDS[2:])])
+def test_list_runs_newest_first(three_runs: Path, limit: int, expected: list[str]) -> None:
+    runs = list_runs(three_runs, limit=limit)
+    assert [r.run_id for r in runs] == expected
+    assert [r.state for r in runs] == ["completed"] * len(expected)
+
+
+def test_new_run_ids_sort_by_time() -> None:
+    from datetime import datetime, timezone
+
+    early = journal_module.new_run_id(datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc))
+    late = journal_module.new_run_id(datetime(2026, 1, 2, 3, 4, 6, tzinfo=timezone.utc))
+    assert early.startswith("2026-01-02T03-04-05-")
+    assert early < late
+
+
+# -- the key -------------------------------------------------------------------------------
+
+
+def test_the_journal_never_holds_the_key(tmp_path: Path) -> None:
+    argv = redact_argv(
+        ["dexbulk", "set", "--ids", "ids.txt", "--api-key", TEST_KEY, f"--api-key={TEST_KEY}",
+         "company=Acme"]
+    )  # fmt: skip
+    journal = create(tmp_path, shared_plan(2), argv)
+    journal.record_batch(report([cid(0)], [(cid(1), 401, "bad key")]))
+    journal.finish("completed", {"updated": 1})
+    text = journal.path.read_text(encoding="utf-8")
+    assert TEST_KEY not in text
+    assert "<redacted>" in text
+    start = load_run(tmp_path, journal.run_id).start
+    assert start["argv"] == [
+        "dexbulk", "set", "--ids", "ids.txt", "--api-key", "<redacted>",
+        "--api-key=<redacted>", "company=Acme",
+    ]  # fmt: skip
