@@ -26,7 +26,9 @@ def _settings(
         flags={"api_url": api_url}, env=env.environ, profile=profile,
         allow_new_profile=new_profile,
     )  # fmt: skip
-    return settings.profile, check_api_url(settings.api_url, source=settings.sources["api_url"])
+    source = settings.sources["api_url"]
+    source = "--api-url" if source == "flag" else source
+    return settings.profile, check_api_url(settings.api_url, source=source)
 
 
 def check_key(key: ApiKey, api_url: str) -> int | None:

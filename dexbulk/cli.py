@@ -33,7 +33,6 @@ EXIT_CODES_EPILOG = "Exit codes: " + " · ".join(
 
 app = typer.Typer(
     name="dexbulk",
-    help="Bulk-update contacts in Dex, the personal CRM, safely and fast.",
     epilog=EXIT_CODES_EPILOG,
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,  # locals could hold the API key

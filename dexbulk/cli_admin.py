@@ -4,8 +4,9 @@ Registered on the app by :func:`register`; same habits as ``cli.py``.
 """
 
 import sys
+from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -13,7 +14,7 @@ from dexbulk.cli import EXIT_CODES_EPILOG, RUNS_PANEL, TOOLS_PANEL, app, env, ha
 from dexbulk.errors import ExitCode, InvalidInput
 from dexbulk.options import OutputArgs, SendArgs, output_options, sending_options
 
-runs_app = typer.Typer(help="List and inspect past runs (their journals).", no_args_is_help=False)
+runs_app = typer.Typer(no_args_is_help=False)
 auth_app = typer.Typer(
     help="Log in, check and log out: where the API key is kept.", no_args_is_help=True
 )
@@ -34,7 +35,7 @@ def runs_list(
     limit: Annotated[int, typer.Option("--limit", help="How many runs to list.", min=1)] = 20,
     as_json: JsonFlag = False,
 ) -> None:
-    """List recent runs, newest first.
+    """List and inspect past runs (their journals); alone, list recent runs, newest first.
 
     Example: [bold]dexbulk runs --limit 5[/bold]
     """
@@ -95,6 +96,13 @@ def _continue(run_id: str, mode: str, send: SendArgs, output: OutputArgs) -> Exi
         e.console(output).print(f"nothing to send for run {run.run_id}: {what}")
         return ExitCode.OK
     plan = Plan(updates, str(run.start.get("command")), patch=run.start.get("patch"))
+    # Unless told otherwise, continue the way the run was sent.
+    sent_with = run.start.get("options") or {}
+    overrides: dict[str, Any] = {
+        name: sent_with.get(name) for name in ("batch_size", "concurrency", "timeout", "max_attempts", "rate")
+        if getattr(send, name) is None and sent_with.get(name) is not None
+    }  # fmt: skip
+    send = replace(send, **overrides)
     return send_plan(
         plan, send, output, e, sys.argv, resume_of=(run.run_id, mode),
         api_url=run.start.get("api_url"),
@@ -130,7 +138,7 @@ def retry(
 ) -> ExitCode:
     """Resend only the contacts of a run that failed.
 
-    Example: [bold]dexbulk retry 2026-11-26T18-03-50-1a2b --failed[/bold]
+    Example: [bold]dexbulk retry 2026-11-26T18-03-50.123-1a2b --failed[/bold]
     """
     if not failed:
         raise InvalidInput("retry resends failures only; use 'dexbulk resume' for the rest")
@@ -144,7 +152,7 @@ def sandbox(
         int, typer.Option("--port", help="Port on 127.0.0.1 (0 = pick a free one).")
     ] = 8765,
     db: Annotated[
-        Path | None, typer.Option("--db", help="SQLite file [default: in the user data dir].")
+        Path | None, typer.Option("--db", help="SQLite file \\[default: in the user data dir].")
     ] = None,
     fresh: Annotated[
         bool, typer.Option("--fresh", help="Drop the stored address book and reseed.")

@@ -141,6 +141,9 @@ class DexClient:
         self.api_url = api_url.rstrip("/")
         self.timeout = timeout
         self.limiter = limiter
+        self.retries = 0
+        """Every retry this client made, of any request (PUTs and existence checks alike)."""
+        self._count_lock = threading.Lock()
         retry = DexRetry(
             total=max_attempts - 1,
             redirect=0,
@@ -177,10 +180,10 @@ class DexClient:
                 allow_redirects=False,
             )  # fmt: skip
         except requests.RequestException as exc:
-            attempts = _local.retries + 1
+            attempts = self._count(_local.retries)
             log.info("%s %s failed after %d attempts: %s", method, path, attempts, _reason(exc))
             return _Answer(None, None, f"connection failed: {_reason(exc)}", attempts, "")
-        attempts = _local.retries + 1
+        attempts = self._count(_local.retries)
         if self.limiter is not None and response.status_code != 429:
             # A final 429 was already fed back by DexRetry.increment.
             self.limiter.on_response(throttled=False)
@@ -194,6 +197,11 @@ class DexClient:
             log.debug("response body: %s", response.text[:2000])
         payload = _json_or_none(response)
         return _Answer(response.status_code, payload, None, attempts, response.text)
+
+    def _count(self, retries: int) -> int:
+        with self._count_lock:
+            self.retries += retries
+        return retries + 1
 
     def put_contacts(self, updates: Sequence[Update]) -> Outcome:
         """Send one batch to ``PUT /v1/contacts/`` and classify the answer.

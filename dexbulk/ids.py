@@ -113,7 +113,7 @@ def _sniff(first: str) -> str:
     text = first.strip()
     if text.startswith("["):
         return "json"
-    if text.startswith("{"):
+    if text.startswith(("{", '"')):
         return "jsonl"
     delimiter = "\t" if "\t" in text else "," if "," in text else None
     # "uuid,uuid" is a mistyped ID list, not a header: let plain lines report it as it is.

@@ -46,9 +46,12 @@ def default_runs_dir(environ: Mapping[str, str]) -> Path:
 
 
 def new_run_id(now: datetime | None = None) -> str:
-    """A sortable, readable ID: ``2026-11-26T18-03-50-1a2b``."""
+    """A sortable, readable ID: ``2026-11-26T18-03-50.123-1a2b``.
+
+    Milliseconds keep runs started within the same second in order, so ``last`` is the last.
+    """
     now = now or datetime.now(timezone.utc)
-    return f"{now:%Y-%m-%dT%H-%M-%S}-{secrets.token_hex(2)}"
+    return f"{now:%Y-%m-%dT%H-%M-%S}.{now.microsecond // 1000:03d}-{secrets.token_hex(2)}"
 
 
 def _now() -> str:

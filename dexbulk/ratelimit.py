@@ -25,6 +25,8 @@ _BETA = 0.7
 _SCALE = 0.4
 _SMOOTHING = 0.8
 _BUCKET_SECONDS = 0.5
+_MIN_SPAN_SECONDS = 0.25
+_FIXED_RATE_BACKOFF = 0.95
 _MAX_RATE_ADJUST_SCALE = 2.0
 
 
@@ -47,21 +49,35 @@ class _Cubic:
 
 
 class _RateMeter:
-    """Measures the run's sending rate, smoothed over half-second buckets."""
+    """Measures the run's sending rate, smoothed over half-second buckets.
+
+    Unlike botocore's, the first bucket starts at the first answer (not when the limiter was
+    made, before the journal and start-up) and is taken as measured, not blended with a rate of
+    zero; before it is complete the partial count is used. A run's first 429 usually comes in
+    its first second, when the server's burst runs out: a cold meter then read 1-5 req/s and
+    the run crawled for seconds at a fraction of the limit.
+    """
 
     def __init__(self, now: float) -> None:
+        del now  # the first bucket starts at the first answer
         self.rate = 0.0
         self._count = 0
-        self._bucket = math.floor(now / _BUCKET_SECONDS) * _BUCKET_SECONDS
+        self._since: float | None = None
 
     def record(self, now: float) -> float:
         self._count += 1
-        bucket = math.floor(now / _BUCKET_SECONDS) * _BUCKET_SECONDS
-        if bucket > self._bucket:
-            current = self._count / (bucket - self._bucket)
-            self.rate = current * _SMOOTHING + self.rate * (1 - _SMOOTHING)
+        if self._since is None:
+            self._since = now
+        elapsed = now - self._since
+        if elapsed >= _BUCKET_SECONDS:
+            current = self._count / elapsed
+            smoothed = current * _SMOOTHING + self.rate * (1 - _SMOOTHING)
+            self.rate = smoothed if self.rate else current
             self._count = 0
-            self._bucket = bucket
+            self._since = now
+        elif not self.rate:
+            # No full bucket yet: the partial count, over at least a quarter of a second.
+            return self._count / max(elapsed, _MIN_SPAN_SECONDS)
         return self.rate
 
 
@@ -79,6 +95,7 @@ class RateLimiter:
         sleeper: Sleeper = time.sleep,
     ) -> None:
         self.max_rate = max_rate
+        self._asked_rate = max_rate or 0.0
         self._clock = clock
         self._sleep = sleeper
         self._lock = threading.Lock()
@@ -122,6 +139,11 @@ class RateLimiter:
             measured = self._meter.record(now)
             if throttled:
                 self.throttles += 1
+                if self.max_rate is not None:
+                    # A fixed --rate at the server's exact limit still collides: network jitter
+                    # brings some requests in a few ms early. Settle a little below it instead
+                    # of climbing back into it after every 429 (never below half of --rate).
+                    self.max_rate = max(self.max_rate * _FIXED_RATE_BACKOFF, self._asked_rate * 0.5)
                 basis = measured if not self._adaptive else min(measured, self._fill_rate)
                 if basis <= 0:
                     # Nothing measured yet (the very first requests were refused): start low.

@@ -128,11 +128,13 @@ def execute(
     progress: Callable[[int], None] | None = None,
     stop: threading.Event | None = None,
     throttle_count: Callable[[], int] | None = None,
+    retry_count: Callable[[], int] | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> RunResult:
     """Send every update of ``plan`` and settle every contact.
 
-    ``progress`` is called with the number of contacts settled by each batch. Setting
+    ``throttle_count`` and ``retry_count`` read the transport's run-wide counters, when it has
+    them. ``progress`` is called with the number of contacts settled by each batch. Setting
     ``stop`` (Ctrl-C) takes no new batches; in-flight batches finish and are journaled.
     An :class:`AuthRefused` is journaled and re-raised.
     """
@@ -181,6 +183,9 @@ def execute(
         result.elapsed = clock() - started
         result.batch_size = sizer.size
         result.throttled = throttle_count() if throttle_count else 0
+        if retry_count is not None:
+            # The transport's own count also covers the existence checks of short batches.
+            result.retries = retry_count()
         result.results = [
             settled.get(u.contact_id) or ContactResult(u.contact_id, False, None, NOT_SENT, 0)
             for u in plan.updates

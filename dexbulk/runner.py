@@ -18,7 +18,8 @@ from typing import IO, TextIO
 
 from rich.console import Console
 
-from dexbulk.errors import ExitCode, InvalidInput
+from dexbulk.batch import ContactResult
+from dexbulk.errors import AuthRefused, ExitCode, InvalidInput
 from dexbulk.options import OutputArgs, SendArgs
 from dexbulk.plan import Plan
 from dexbulk.run import RunResult, SendOptions, describe
@@ -75,7 +76,8 @@ def resolve_target(send: SendArgs, env: Env, *, api_url: str | None = None) -> T
         "max_attempts": send.max_attempts, "rate": send.rate,
     }  # fmt: skip
     settings = resolve_settings(flags=flags, env=env.environ, profile=send.profile)
-    source = settings.sources.get("api_url", "--api-url")
+    source = settings.sources.get("api_url", "flag")
+    source = "--api-url" if source == "flag" else source
     options = SendOptions(
         batch_size=settings.batch_size, concurrency=settings.concurrency,
         timeout=settings.timeout, max_attempts=settings.max_attempts, rate=settings.rate,
@@ -192,7 +194,23 @@ def send_plan(
         failed_stream = _open_output(
             files, str(output.failed_to) if output.failed_to else None, env
         )
-        result = _execute(plan, target, key, output, env, argv, console, resume_of)
+        try:
+            result = _execute(plan, target, key, output, env, argv, console, resume_of)
+        except AuthRefused as exc:
+            # Nothing was updated; the files still say so, so '--from failed.txt' works later.
+            refused = [
+                ContactResult(
+                    u.contact_id, False, exc.status, "not sent: authentication refused", 0
+                )
+                for u in plan.updates
+            ]
+            for stream, write in (
+                (results_stream, report.write_results),
+                (failed_stream, report.write_failed_ids),
+            ):
+                if stream is not None:
+                    write(stream, RunResult(None, plan.total, plan.duplicates, refused))
+            raise
         if results_stream is not None:
             report.write_results(results_stream, result)
         if failed_stream is not None:
@@ -257,7 +275,7 @@ def _execute(
         ):
             return execute(
                 plan, client, options, journal=journal, progress=advance, stop=stop,
-                throttle_count=lambda: limiter.throttles,
+                throttle_count=lambda: limiter.throttles, retry_count=lambda: client.retries,
             )  # fmt: skip
     except KeyboardInterrupt:
         console.print(f"aborted; resume with: dexbulk resume {journal.run_id}")

@@ -281,10 +281,13 @@ def test_list_runs_newest_first(three_runs: Path, limit: int, expected: list[str
 def test_new_run_ids_sort_by_time() -> None:
     from datetime import datetime, timezone
 
-    early = journal_module.new_run_id(datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc))
+    early = journal_module.new_run_id(datetime(2026, 1, 2, 3, 4, 5, 1000, tzinfo=timezone.utc))
+    same_second = journal_module.new_run_id(
+        datetime(2026, 1, 2, 3, 4, 5, 2000, tzinfo=timezone.utc)
+    )
     late = journal_module.new_run_id(datetime(2026, 1, 2, 3, 4, 6, tzinfo=timezone.utc))
-    assert early.startswith("2026-01-02T03-04-05-")
-    assert early < late
+    assert early.startswith("2026-01-02T03-04-05.001-")
+    assert early < same_second < late
 
 
 # -- the key -------------------------------------------------------------------------------

@@ -112,3 +112,22 @@ def test_repeated_throttles_keep_lowering_the_rate() -> None:
     assert seen[2] is not None
     assert seen[2] < seen[0]
     assert limiter.throttles == 3
+
+
+def test_a_429_early_in_a_run_uses_the_real_sending_rate() -> None:
+    limiter, t = make()
+    t.now += 0.37  # the limiter is made before the journal and the first request
+    for _ in range(21):  # 35 req/s for 0.6 s, then the server's burst runs out
+        limiter.on_response(throttled=False)
+        t.now += 1 / 35
+    limiter.on_response(throttled=True)
+    rate = limiter.current_rate
+    assert rate is not None
+    assert rate >= 0.7 * 35 * 0.9, "cut to 70% of what was really sent, not of a cold meter"
+
+
+def test_a_429_at_a_fixed_rate_settles_slightly_below_it() -> None:
+    limiter, _ = make(10.0)
+    limiter.on_response(throttled=True)
+    assert limiter.max_rate is not None
+    assert 5.0 <= limiter.max_rate < 10.0
