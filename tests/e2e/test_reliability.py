@@ -177,7 +177,8 @@ def test_every_contact_is_updated_or_reported(
         assert stats["dropped"] > 0
         assert stats["put_requests"] <= attempts <= stats["put_requests"] + stats["dropped"]
     else:
-        assert stats["put_requests"] == attempts, (stats, doc)
+        # Every PUT attempt is counted; retries also count retried existence checks.
+        assert doc["requests"] <= stats["put_requests"] <= attempts, (stats, doc)
     if scenario.retries:
         assert doc["retries"] > 0, doc
     if scenario.throttled:
@@ -280,7 +281,8 @@ def _check_retry_failed(
     if scenario.drops:
         assert puts <= doc["requests"] + doc["retries"]
     else:
-        assert puts == doc["requests"] + doc["retries"], (puts, doc)
+        # Retries also count retried existence checks, so PUTs alone can be fewer.
+        assert doc["requests"] <= puts <= doc["requests"] + doc["retries"], (puts, doc)
     # One PUT with every failure, then (if refused) halves down to single contacts.
     assert doc["requests"] <= 2 * len(failures) - 1, doc
     assert after == before
