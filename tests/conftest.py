@@ -21,6 +21,9 @@ def _isolated_home(
     for var in ("DEX_API_KEY", "DEX_API_URL", "DEXBULK_PROFILE", "DEXBULK_CONFIG"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("DEXBULK_STATE_DIR", str(home / "state"))
+    # Messages shorten paths under HOME to ~/...; keep tmp_path outside it (HOME may be / or /tmp).
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("USERPROFILE", str(home))
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
 

@@ -33,18 +33,6 @@ KEY = "dex_TESTSECRET_abc123"
 POSIX = pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes, errors, symlinks")
 
 
-@pytest.fixture(autouse=True)
-def _home_elsewhere(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
-    """Keep tmp_path outside the home directory, whose paths messages shorten to ``~/...``.
-
-    Where HOME is ``/`` or ``/tmp`` (containers, some CI), tmp_path would be under it and every
-    expected ``config {path} [default]`` would read ``config ~/... [default]`` instead.
-    """
-    home = tmp_path_factory.mktemp("home-elsewhere")
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("USERPROFILE", str(home))  # what Path.home() reads on Windows
-
-
 @pytest.fixture
 def path(tmp_path: Path) -> Path:
     return tmp_path / "config.toml"
