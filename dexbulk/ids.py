@@ -150,7 +150,13 @@ def _csv(lines: Iterable[str], name: str, start: int, delimiter: str) -> Iterato
         raise InvalidInput(f"{name} line {start + last}: not valid CSV ({error})") from None
 
 
-def _json_lines(lines: Iterable[str], name: str, start: int) -> Iterator[str]:
+def json_lines(
+    lines: Iterable[str], name: str, start: int = 1
+) -> Iterator[tuple[str, int, object]]:
+    """Parse JSON Lines: yield ``(where, line number, value)``, skipping blank lines.
+
+    Shared by ID files and patch files, so both report a bad line the same way.
+    """
     for number, line in enumerate(lines, start):
         if not line.strip():
             continue
@@ -160,6 +166,11 @@ def _json_lines(lines: Iterable[str], name: str, start: int) -> Iterator[str]:
         except json.JSONDecodeError as error:
             problem = f"not valid JSON ({error.msg} at column {error.colno})"
             raise InvalidInput(f"{where}: {problem}") from None
+        yield where, number, item
+
+
+def _json_lines(lines: Iterable[str], name: str, start: int) -> Iterator[str]:
+    for where, _, item in json_lines(lines, name, start):
         yield id_from_item(item, where)
 
 

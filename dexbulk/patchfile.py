@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from dexbulk.errors import InvalidInput
-from dexbulk.ids import STDIN_NAME, file_error, id_column
+from dexbulk.ids import STDIN_NAME, file_error, id_column, json_lines
 from dexbulk.schema import (
     FIELDS,
     JSON,
@@ -160,15 +160,7 @@ def _dedupe(entries: Iterable[tuple[tuple[str, str], Update]], skipped: int = 0)
 def _load_jsonl(text: str, name: str) -> Patch | list[Update]:
     entries: list[tuple[tuple[str, str], Update]] = []
     plain: list[tuple[str, dict[str, object]]] = []  # lines that are a bare data mapping
-    for number, line in enumerate(text.split("\n"), 1):
-        if not line.strip():
-            continue
-        where = f"{name} line {number}"
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as error:
-            problem = f"not valid JSON ({error.msg} at column {error.colno})"
-            raise InvalidInput(f"{where}: {problem}") from None
+    for where, number, item in json_lines(text.split("\n"), name):
         if isinstance(item, dict) and "contactId" not in item and "data" not in item:
             plain.append((where, item))
         else:

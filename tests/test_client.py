@@ -25,6 +25,7 @@ from dexbulk.patch import Update
 from dexbulk.ratelimit import RateLimiter
 from dexbulk.secret import ApiKey
 from tests.conftest import TEST_KEY
+from tests.fakes import FakeTime
 
 API = "https://dex.test/v1"
 PUT_URL = f"{API}/contacts/"
@@ -36,21 +37,6 @@ C = "ffffffff-ffff-4fff-8fff-ffffffffffff"
 
 def cid(n: int) -> str:
     return f"00000000-0000-4000-8000-{n:012d}"
-
-
-class FakeTime:
-    """A clock that only moves when someone sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture

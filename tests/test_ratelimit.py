@@ -5,21 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dexbulk.ratelimit import RateLimiter
-
-
-class FakeTime:
-    """A clock that only moves when the limiter sleeps (or the test says so)."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
+from tests.fakes import FakeTime
 
 
 def make(rate: float | None = None) -> tuple[RateLimiter, FakeTime]:
