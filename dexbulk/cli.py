@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from dexbulk import __version__
+from dexbulk.cli_help import DexbulkCommand, DexbulkGroup
 from dexbulk.errors import EXIT_CODE_HELP, DexbulkError, ExitCode
 from dexbulk.options import (
     OutputArgs,
@@ -37,7 +38,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,  # locals could hold the API key
     context_settings={"help_option_names": ["-h", "--help"]},
-    rich_markup_mode="rich",
+    rich_markup_mode=None,  # help and usage errors are drawn by cli_help, not rich_utils
+    cls=DexbulkGroup,
 )
 
 SEND_PANEL_CMDS = "Update contacts"
@@ -146,7 +148,9 @@ def _flag_command(name: str, field: str, value: bool, summary: str) -> None:
         f"  ·  [bold]cat ids.txt | dexbulk {name}[/bold]"
     )
     wrapped = handle_errors(selection_options(sending_options(output_options(command))))
-    app.command(name, rich_help_panel=SEND_PANEL_CMDS, epilog=EXIT_CODES_EPILOG)(wrapped)
+    app.command(
+        name, cls=DexbulkCommand, rich_help_panel=SEND_PANEL_CMDS, epilog=EXIT_CODES_EPILOG
+    )(wrapped)
 
 
 _flag_command("star", "starred", True, "Star contacts.")
@@ -155,7 +159,7 @@ _flag_command("archive", "is_archived", True, "Archive contacts.")
 _flag_command("unarchive", "is_archived", False, "Unarchive contacts.")
 
 
-@app.command("set", rich_help_panel=SEND_PANEL_CMDS, epilog=EXIT_CODES_EPILOG)
+@app.command("set", cls=DexbulkCommand, rich_help_panel=SEND_PANEL_CMDS, epilog=EXIT_CODES_EPILOG)
 @handle_errors
 @selection_options
 @sending_options
@@ -164,7 +168,9 @@ def set_(
     items: Annotated[
         list[str],
         typer.Argument(
-            help="FIELD=VALUE (typed by the field) or FIELD:=JSON (raw JSON).", show_default=False
+            help="FIELD=VALUE (typed by the field) or FIELD:=JSON (raw JSON).",
+            show_default=False,
+            metavar="FIELD=VALUE",
         ),
     ],
     select: SelectArgs,
@@ -185,7 +191,7 @@ def set_(
     return _send_selected(select, send, output, "set " + " ".join(items), parse_items(items))
 
 
-@app.command("unset", rich_help_panel=SEND_PANEL_CMDS, epilog=EXIT_CODES_EPILOG)
+@app.command("unset", cls=DexbulkCommand, rich_help_panel=SEND_PANEL_CMDS, epilog=EXIT_CODES_EPILOG)
 @handle_errors
 @selection_options
 @sending_options
@@ -194,7 +200,10 @@ def unset(
     fields: Annotated[
         list[str],
         typer.Argument(
-            help="Field names to clear.", show_default=False, autocompletion=complete_fields
+            help="Field names to clear.",
+            show_default=False,
+            autocompletion=complete_fields,
+            metavar="FIELD",
         ),
     ],
     select: SelectArgs,
@@ -210,14 +219,14 @@ def unset(
     return _send_selected(select, send, output, "unset " + " ".join(fields), unset_fields(fields))
 
 
-@app.command("apply", rich_help_panel=SEND_PANEL_CMDS, epilog=EXIT_CODES_EPILOG)
+@app.command("apply", cls=DexbulkCommand, rich_help_panel=SEND_PANEL_CMDS, epilog=EXIT_CODES_EPILOG)
 @handle_errors
 @selection_options
 @sending_options
 @output_options
 def apply(
     file: Annotated[
-        str, typer.Argument(help="Patch file (- = stdin).", show_default=False, metavar="FILE|-")
+        str, typer.Argument(help="Patch file (- = stdin).", show_default=False, metavar="FILE")
     ],
     select: SelectArgs,
     send: SendArgs,
@@ -255,7 +264,7 @@ def apply(
     return send_plan(plan, send, output, e, sys.argv)
 
 
-@app.command("fields", rich_help_panel=TOOLS_PANEL)
+@app.command("fields", cls=DexbulkCommand, rich_help_panel=TOOLS_PANEL)
 @handle_errors
 def fields_(
     advanced: Annotated[

@@ -11,19 +11,29 @@ from typing import Annotated, Any
 import typer
 
 from dexbulk.cli import EXIT_CODES_EPILOG, RUNS_PANEL, TOOLS_PANEL, app, env, handle_errors
+from dexbulk.cli_help import DexbulkCommand, DexbulkGroup
 from dexbulk.errors import ExitCode, InvalidInput
 from dexbulk.options import OutputArgs, SendArgs, output_options, sending_options
 
-runs_app = typer.Typer(no_args_is_help=False)
+runs_app = typer.Typer(no_args_is_help=False, cls=DexbulkGroup, rich_markup_mode=None)
 auth_app = typer.Typer(
-    help="Log in, check and log out: where the API key is kept.", no_args_is_help=True
+    cls=DexbulkGroup,
+    rich_markup_mode=None,
+    help="Log in, check and log out: where the API key is kept.",
+    no_args_is_help=True,
 )
 config_app = typer.Typer(
-    help="Show the effective configuration and where it comes from.", no_args_is_help=True
+    cls=DexbulkGroup,
+    rich_markup_mode=None,
+    help="Show the effective configuration and where it comes from.",
+    no_args_is_help=True,
 )
 
 RunId = Annotated[
-    str, typer.Argument(help="A run ID, a unique prefix of one, or 'last'.", show_default=False)
+    str,
+    typer.Argument(
+        help="A run ID, a unique prefix of one, or 'last'.", show_default=False, metavar="RUN_ID"
+    ),
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
 
@@ -32,7 +42,9 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
 @handle_errors
 def runs_list(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option("--limit", help="How many runs to list.", min=1)] = 20,
+    limit: Annotated[
+        int, typer.Option("--limit", help="How many runs to list.", min=1, metavar="N")
+    ] = 20,
     as_json: JsonFlag = False,
 ) -> None:
     """List and inspect past runs (their journals); alone, list recent runs, newest first.
@@ -52,7 +64,7 @@ def runs_list(
         report.render_runs(report.make_console(e.stdout), runs)
 
 
-@runs_app.command("show")
+@runs_app.command("show", cls=DexbulkCommand)
 @handle_errors
 def runs_show(run_id: RunId, as_json: JsonFlag = False) -> None:
     """Show one run: its command, counts, and every failed contact with the reason.
@@ -109,7 +121,7 @@ def _continue(run_id: str, mode: str, send: SendArgs, output: OutputArgs) -> Exi
     )  # fmt: skip
 
 
-@app.command("resume", rich_help_panel=RUNS_PANEL, epilog=EXIT_CODES_EPILOG)
+@app.command("resume", cls=DexbulkCommand, rich_help_panel=RUNS_PANEL, epilog=EXIT_CODES_EPILOG)
 @handle_errors
 @sending_options
 @output_options
@@ -124,7 +136,7 @@ def resume(run_id: RunId, send: SendArgs, output: OutputArgs) -> ExitCode:
     return _continue(run_id, "resume", send, output)
 
 
-@app.command("retry", rich_help_panel=RUNS_PANEL, epilog=EXIT_CODES_EPILOG)
+@app.command("retry", cls=DexbulkCommand, rich_help_panel=RUNS_PANEL, epilog=EXIT_CODES_EPILOG)
 @handle_errors
 @sending_options
 @output_options
@@ -133,7 +145,10 @@ def retry(
     send: SendArgs,
     output: OutputArgs,
     failed: Annotated[
-        bool, typer.Option("--failed", help="Resend the contacts that failed (the default).")
+        bool,
+        typer.Option(
+            "--failed", help="Resend the contacts that failed (the default).", show_default=False
+        ),
     ] = True,
 ) -> ExitCode:
     """Resend only the contacts of a run that failed.
@@ -145,48 +160,63 @@ def retry(
     return _continue(run_id, "retry", send, output)
 
 
-@app.command("sandbox", rich_help_panel=TOOLS_PANEL)
+@app.command("sandbox", cls=DexbulkCommand, rich_help_panel=TOOLS_PANEL)
 @handle_errors
 def sandbox(
     port: Annotated[
-        int, typer.Option("--port", help="Port on 127.0.0.1 (0 = pick a free one).")
+        int, typer.Option("--port", help="Port on 127.0.0.1 (0 = pick a free one).", metavar="PORT")
     ] = 8765,
     db: Annotated[
-        Path | None, typer.Option("--db", help="SQLite file \\[default: in the user data dir].")
+        Path | None,
+        typer.Option("--db", help="SQLite file \\[default: in the user data dir].", metavar="FILE"),
     ] = None,
     fresh: Annotated[
         bool, typer.Option("--fresh", help="Drop the stored address book and reseed.")
     ] = False,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the generated address book.")] = 42,
-    contacts: Annotated[int, typer.Option("--contacts", help="How many contacts to seed.")] = 300,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed of the generated address book.", metavar="N")
+    ] = 42,
+    contacts: Annotated[
+        int, typer.Option("--contacts", help="How many contacts to seed.", metavar="N")
+    ] = 300,
     key: Annotated[
-        str | None, typer.Option("--key", help="The API key the sandbox expects.")
+        str | None, typer.Option("--key", help="The API key the sandbox expects.", metavar="KEY")
     ] = None,
     latency: Annotated[
-        float, typer.Option("--latency", help="Milliseconds per request (±20% jitter).")
+        float,
+        typer.Option("--latency", help="Milliseconds per request (±20% jitter).", metavar="MS"),
     ] = 0.0,
     fail_rate: Annotated[
-        float, typer.Option("--fail-rate", help="Probability of a random 500/502/503.")
+        float, typer.Option("--fail-rate", help="Probability of a random 500/502/503.", metavar="P")
     ] = 0.0,
     rate_limit: Annotated[
-        str | None, typer.Option("--rate-limit", help="N/S: requests per second before 429.")
+        str | None,
+        typer.Option("--rate-limit", help="Requests per second before 429, as N/s.", metavar="N/s"),
     ] = None,
     max_batch: Annotated[
-        int | None, typer.Option("--max-batch", help="Reject larger PUT bodies with 413.")
+        int | None,
+        typer.Option("--max-batch", help="Reject larger PUT bodies with 413.", metavar="N"),
     ] = None,
     drop_rate: Annotated[
         float,
-        typer.Option("--drop-rate", help="Probability of closing the connection mid-request."),
+        typer.Option(
+            "--drop-rate", help="Probability of closing the connection mid-request.", metavar="P"
+        ),
     ] = 0.0,
     reject: Annotated[
         list[str] | None,
-        typer.Option("--reject", help="A contact whose batch always fails with 400 (repeatable)."),
+        typer.Option(
+            "--reject",
+            help="A contact whose batch always fails with 400 (repeatable).",
+            metavar="ID",
+        ),
     ] = None,
     unknown_ids: Annotated[
         str,
         typer.Option(
             "--unknown-ids",
             help="skip: unknown contacts are not counted; reject: their batch fails with 404.",
+            metavar="skip|reject",
         ),
     ] = "skip",
 ) -> None:
@@ -209,11 +239,11 @@ def sandbox(
     serve(options, out=e.stdout, err=e.stderr)
 
 
-@app.command("demo", rich_help_panel=TOOLS_PANEL)
+@app.command("demo", cls=DexbulkCommand, rich_help_panel=TOOLS_PANEL)
 @handle_errors
 def demo(
     contacts: Annotated[
-        int, typer.Option("--contacts", help="How many contacts to update.", min=1)
+        int, typer.Option("--contacts", help="How many contacts to update.", min=1, metavar="N")
     ] = 250,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
 ) -> ExitCode:
@@ -230,17 +260,18 @@ def demo(
     return run_demo(env(), contacts=contacts, progress=not no_progress)
 
 
-@auth_app.command("login")
+@auth_app.command("login", cls=DexbulkCommand)
 @handle_errors
 def auth_login(
     with_token: Annotated[
         bool, typer.Option("--with-token", help="Read the key from stdin instead of prompting.")
     ] = False,
     profile: Annotated[
-        str | None, typer.Option("--profile", help="Config profile to store it for.")
+        str | None,
+        typer.Option("--profile", help="Config profile to store it for.", metavar="NAME"),
     ] = None,
     api_url: Annotated[
-        str | None, typer.Option("--api-url", help="API to check the key against.")
+        str | None, typer.Option("--api-url", help="API to check the key against.", metavar="URL")
     ] = None,
 ) -> None:
     """Check an API key with one request and store it (OS keyring, else the config file, 0600).
@@ -252,12 +283,14 @@ def auth_login(
     login(env(), with_token=with_token, profile=profile, api_url=api_url)
 
 
-@auth_app.command("status")
+@auth_app.command("status", cls=DexbulkCommand)
 @handle_errors
 def auth_status(
-    profile: Annotated[str | None, typer.Option("--profile", help="Config profile.")] = None,
+    profile: Annotated[
+        str | None, typer.Option("--profile", help="Config profile.", metavar="NAME")
+    ] = None,
     api_url: Annotated[
-        str | None, typer.Option("--api-url", help="API to check the key against.")
+        str | None, typer.Option("--api-url", help="API to check the key against.", metavar="URL")
     ] = None,
 ) -> ExitCode:
     """Say where the key comes from, show it masked, and check it against the API.
@@ -269,10 +302,12 @@ def auth_status(
     return status(env(), profile=profile, api_url=api_url)
 
 
-@auth_app.command("logout")
+@auth_app.command("logout", cls=DexbulkCommand)
 @handle_errors
 def auth_logout(
-    profile: Annotated[str | None, typer.Option("--profile", help="Config profile.")] = None,
+    profile: Annotated[
+        str | None, typer.Option("--profile", help="Config profile.", metavar="NAME")
+    ] = None,
 ) -> None:
     """Remove the stored key from the keyring and the config file.
 
@@ -283,10 +318,12 @@ def auth_logout(
     logout(env(), profile=profile)
 
 
-@config_app.command("show")
+@config_app.command("show", cls=DexbulkCommand)
 @handle_errors
 def config_show(
-    profile: Annotated[str | None, typer.Option("--profile", help="Config profile.")] = None,
+    profile: Annotated[
+        str | None, typer.Option("--profile", help="Config profile.", metavar="NAME")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Print every effective setting and where it came from (flag, env, profile, default).
@@ -298,7 +335,7 @@ def config_show(
     show_config(env(), profile=profile, as_json=as_json)
 
 
-@config_app.command("path")
+@config_app.command("path", cls=DexbulkCommand)
 @handle_errors
 def config_path_cmd() -> None:
     """Print the config file's path.

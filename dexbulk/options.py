@@ -74,20 +74,20 @@ _SELECT: dict[str, tuple[Any, Any]] = {
         None,
     ),
     "input_format": (
-        Annotated[str, _opt("--input-format", panel=SELECT_PANEL, help="Format of ID files: auto, lines, csv, tsv, json, jsonl.")],
+        Annotated[str, _opt("--input-format", panel=SELECT_PANEL, help="Format of ID files: auto, lines, csv, tsv, json, jsonl.", metavar="FORMAT")],
         "auto",
     ),
 }  # fmt: skip
 
 _SEND: dict[str, tuple[Any, Any]] = {
-    "api_url": (Annotated[str | None, _opt("--api-url", panel=SEND_PANEL, help="API base URL \\[env DEX_API_URL; default https://api.prod.getdex.com/v1].")], None),
-    "api_key": (Annotated[str | None, _opt("--api-key", panel=SEND_PANEL, help="API key; prefer DEX_API_KEY or 'dexbulk auth login' (a flag is visible in the process list).")], None),
-    "profile": (Annotated[str | None, _opt("--profile", panel=SEND_PANEL, help="Config profile to use \\[env DEXBULK_PROFILE].")], None),
-    "batch_size": (Annotated[int | None, _opt("--batch-size", panel=SEND_PANEL, help="Contacts per request, 1..500 \\[default 100].", min=1, max=500)], None),
-    "concurrency": (Annotated[int | None, _opt("--concurrency", "-c", panel=SEND_PANEL, help="Requests in flight at once, 1..32 \\[default 4].", min=1, max=32)], None),
-    "timeout": (Annotated[float | None, _opt("--timeout", panel=SEND_PANEL, help="Seconds to wait for each answer \\[default 30].", min=0.1)], None),
-    "max_attempts": (Annotated[int | None, _opt("--max-attempts", panel=SEND_PANEL, help="Tries per request, counting the first, 1..20 \\[default 5].", min=1, max=20)], None),
-    "rate": (Annotated[float | None, _opt("--rate", panel=SEND_PANEL, help="At most this many requests per second across all workers \\[default: unlimited, slowing down on 429].", min=0.01)], None),
+    "api_url": (Annotated[str | None, _opt("--api-url", panel=SEND_PANEL, help="API base URL \\[env DEX_API_URL; default: https://api.prod.getdex.com/v1].", metavar="URL")], None),
+    "api_key": (Annotated[str | None, _opt("--api-key", panel=SEND_PANEL, help="API key; prefer DEX_API_KEY or 'dexbulk auth login' (a flag is visible in the process list).", metavar="KEY")], None),
+    "profile": (Annotated[str | None, _opt("--profile", panel=SEND_PANEL, help="Config profile to use \\[env DEXBULK_PROFILE].", metavar="NAME")], None),
+    "batch_size": (Annotated[int | None, _opt("--batch-size", panel=SEND_PANEL, help="Contacts per request, 1..500 \\[default: 100].", min=1, max=500, metavar="N")], None),
+    "concurrency": (Annotated[int | None, _opt("--concurrency", "-c", panel=SEND_PANEL, help="Requests in flight at once, 1..32 \\[default: 4].", min=1, max=32, metavar="N")], None),
+    "timeout": (Annotated[float | None, _opt("--timeout", panel=SEND_PANEL, help="Seconds to wait for each answer \\[default: 30].", min=0.1, metavar="SECONDS")], None),
+    "max_attempts": (Annotated[int | None, _opt("--max-attempts", panel=SEND_PANEL, help="Tries per request, counting the first, 1..20 \\[default: 5].", min=1, max=20, metavar="N")], None),
+    "rate": (Annotated[float | None, _opt("--rate", panel=SEND_PANEL, help="At most this many requests per second across all workers \\[default: unlimited, slowing down on 429].", min=0.01, metavar="PER_SECOND")], None),
     "check_ids": (Annotated[bool, _opt("--check-ids", panel=SEND_PANEL, help="Before sending, ask Dex which IDs exist and report the rest as failed.")], False),
 }  # fmt: skip
 
@@ -152,6 +152,7 @@ PatchFormat = Annotated[
     typer.Option(
         "--format",
         help="Patch file format: auto (by extension), json, yaml, jsonl, csv.",
+        metavar="FORMAT",
         show_default=False,
     ),
 ]

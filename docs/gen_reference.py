@@ -1,10 +1,11 @@
 """Write the command reference, ``docs/reference/*.md``, from dexbulk's Typer app.
 
 One page per command and sub-command (``star.md``, ``runs-show.md``, ``auth-login.md``, ...)
-and ``README.md`` indexing them. Everything comes from click's own data (the command tree,
-each parameter's help record, usage pieces), never from rich's terminal rendering, so the
-pages do not depend on the terminal's width. Rich markup in help texts is removed; a
-``[bold]...[/bold]`` span (a command or a field, in dexbulk's help texts) becomes code.
+and ``README.md`` indexing them. Everything comes from click's own data: the command tree, and
+each parameter's record and the usage line as ``dexbulk.cli_help`` builds them for ``--help``.
+Nothing comes from a terminal rendering, so the pages do not depend on the terminal's width.
+Markup in help texts is removed; a ``[bold]...[/bold]`` span (a command or a field, in
+dexbulk's help texts) becomes code.
 
 Usage::
 
@@ -25,6 +26,14 @@ from typing import Any
 import typer
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script from a checkout without installing
+    sys.path.insert(0, str(ROOT))
+
+# The markup parser, parameter records and usage line that `dexbulk --help` draws with;
+# plain and paragraphs are re-exported for tests/test_docs.py.
+from dexbulk.cli_help import markup, paragraphs, param_record, plain, usage  # noqa: E402
+
+__all__ = ["paragraphs", "plain", "render", "stale", "walk", "write"]
 REFERENCE_DIR = ROOT / "docs" / "reference"
 PROG = "dexbulk"
 MARKER = (
@@ -77,45 +86,10 @@ def _walk(node: Node) -> Iterator[Node]:
 
 # -- help text --------------------------------------------------------------------------------
 
-_TAG = re.compile(r"(?<!\\)\[(/?)([a-z#@][^\[\]]*)?\]")
-
-
-def _markup(text: str, code: tuple[str, str]) -> str:
-    """Remove rich style tags; ``[bold]`` spans are wrapped in ``code``.
-
-    Only tags that are closed (``[x]...[/x]`` or ``[/]``) count as markup, so bracketed text
-    such as ``[env DEX_API_URL]`` or ``[default: 8765]`` stays as written.
-    """
-    out: list[str] = []
-    opened: list[str] = []
-    pos = 0
-    tags = list(_TAG.finditer(text))
-    closers = {m.group(2) or "" for m in tags if m.group(1)}
-    for match in tags:
-        closing, name = bool(match.group(1)), match.group(2) or ""
-        if not closing and name not in closers and "" not in closers:
-            continue  # an unclosed "[...]": plain text
-        if closing and not opened:
-            continue
-        out.append(text[pos : match.start()])
-        pos = match.end()
-        if closing:
-            out.append(code[1] if opened.pop() == "bold" else "")
-        else:
-            opened.append(name)
-            out.append(code[0] if name == "bold" else "")
-    out.append(text[pos:])
-    return "".join(out).replace("\\[", "[")
-
-
-def plain(text: str | None) -> str:
-    """A help text as plain text, without rich markup."""
-    return _markup(text or "", ("", "")).strip()
-
 
 def _prose(text: str | None) -> str:
     """A help text as Markdown: bold spans become code, the rest is escaped where needed."""
-    marked = _markup(text or "", ("\x00", "\x01")).strip()
+    marked = markup(text, ("\x00", "\x01")).strip()
     parts = re.split(r"\x00(.*?)\x01", marked, flags=re.DOTALL)
     out = []
     for i, part in enumerate(parts):
@@ -124,11 +98,6 @@ def _prose(text: str | None) -> str:
         else:
             out.append(re.sub(r"([\\`*]|<(?=[A-Za-z/!?]))", r"\\\1", part))
     return "".join(out)
-
-
-def paragraphs(text: str | None) -> list[str]:
-    """A help text's paragraphs, as plain text, each on one line."""
-    return [" ".join(p.split()) for p in re.split(r"\n\s*\n", plain(text)) if p.strip()]
 
 
 def summary(command: Any) -> str:
@@ -141,14 +110,14 @@ def summary(command: Any) -> str:
 
 
 def _usage(node: Node) -> str:
-    return " ".join([node.ctx.command_path, *node.command.collect_usage_pieces(node.ctx)])
+    return usage(node.command, node.ctx)
 
 
 def _panels(node: Node) -> dict[str, list[str]]:
     """Bullets of every visible parameter, by help panel: Arguments, Options, then the rest."""
     panels: dict[str, list[str]] = {ARGUMENTS_PANEL: [], OPTIONS_PANEL: []}
     for param in node.command.get_params(node.ctx):
-        record = param.get_help_record(node.ctx)
+        record = param_record(param)
         if record is None:  # hidden
             continue
         names, text = record
@@ -256,8 +225,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Write docs/reference/ from the Typer app.")
     parser.add_argument("--check", action="store_true", help="exit 1 if any page is stale")
     args = parser.parse_args(argv)
-    if str(ROOT) not in sys.path:  # run as a script from a checkout without installing
-        sys.path.insert(0, str(ROOT))
     pages, directory = render(), REFERENCE_DIR
     where = directory.relative_to(ROOT) if directory.is_relative_to(ROOT) else directory
     if args.check:

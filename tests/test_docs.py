@@ -101,20 +101,6 @@ def test_check_names_stale_and_orphaned_pages_and_write_fixes_them(tmp_path, mon
     assert (directory / "notes.md").exists()
 
 
-@pytest.mark.parametrize(
-    ("markup", "plain"),
-    [
-        ("Try [bold]dexbulk demo[/bold].", "Try dexbulk demo."),
-        ("[bold red]x[/bold red] and [dim]y[/]", "x and y"),
-        ("SQLite file [default: in the data dir].", "SQLite file [default: in the data dir]."),
-        ("API URL [env DEX_API_URL; default 100].", "API URL [env DEX_API_URL; default 100]."),
-        (r"a literal \[bold] tag", "a literal [bold] tag"),
-    ],
-)  # fmt: skip
-def test_rich_markup_is_stripped_but_bracketed_text_is_kept(markup, plain):
-    assert gen.plain(markup) == plain
-
-
 # -- (b) every command's help has an example ---------------------------------------------------
 
 

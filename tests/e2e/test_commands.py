@@ -516,12 +516,12 @@ def test_help_of_every_command_has_an_example(dexbulk: Dexbulk, command: str) ->
 
 
 def test_help_keeps_bracketed_defaults_and_env_names(dexbulk: Dexbulk) -> None:
-    # The option help says "[env DEX_API_URL; default https://...]" and "[default 100]".
+    # The option help says "[env DEX_API_URL; default: https://...]" and "[default: 100]".
     result = dexbulk("star", "--help")
     assert result.code == 0, result
     text = " ".join(result.stdout.split())
     assert "DEX_API_URL" in text, "the env var of --api-url vanished from the help"
-    assert "default 100" in text, "the default of --batch-size vanished from the help"
+    assert "default: 100" in text, "the default of --batch-size vanished from the help"
 
 
 # -- runs, resume --------------------------------------------------------------------------------

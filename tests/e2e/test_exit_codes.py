@@ -144,6 +144,14 @@ BAD_INPUTS: dict[str, BadInput] = {
         ("http://example.com/v1", "https"),
     ),
     "no API key at all": BadInput(("star", "--ids", "{a}"), ("DEX_API_KEY",), keyless=True),
+    "unknown option": BadInput(
+        ("star", "--ids", "{a}", "--dryrun"),
+        ("error: No such option: --dryrun", "hint: 'dexbulk star --help'"),
+    ),
+    "option without its value": BadInput(
+        ("star", "--ids", "{a}", "--batch-size"), ("--batch-size", "requires an argument")
+    ),
+    "misspelt command": BadInput(("stra", "--ids", "{a}"), ("'stra'", "Did you mean 'star'")),
 }
 
 
