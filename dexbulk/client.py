@@ -6,7 +6,10 @@ Retry policy, chosen on purpose:
   503, 504. ``PUT /v1/contacts/`` sets absolute values and a tag append/remove of an existing
   link does nothing, so sending the same body twice leaves Dex as sending it once: retrying a
   PUT whose answer was lost is safe. The filter POST only reads, so it is retried too.
-* ``--max-attempts`` (default 5) counts the first try. Between attempts: exponential backoff
+* ``--max-attempts`` (default 5) counts the first try. A 429 does not use it up: it asks us to
+  wait, not to give up, so up to ``THROTTLE_RETRIES`` (10) of them per request are retried on
+  top, and a rate-limited run does not fail contacts nothing is wrong with. (With
+  ``--max-attempts 1`` nothing is retried.) Between attempts: exponential backoff
   with jitter (0.5 s, 1 s, 2 s, ... each scaled by a random 50-100%, at most 30 s), or the
   server's ``Retry-After`` (seconds or an HTTP date), never more than 60 s.
 * Every attempt, first or retry, takes a token from the run's shared :class:`RateLimiter`, and
@@ -24,7 +27,7 @@ import random
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -45,6 +48,7 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 REJECT_STATUSES = frozenset({400, 404, 422})
 MAX_BACKOFF = 30.0
 MAX_RETRY_AFTER = 60.0
+THROTTLE_RETRIES = 10
 _SIZE_WORDS = ("too many", "too large", "batch size", "payload", "max", "limit")
 _local = threading.local()
 
@@ -60,22 +64,31 @@ class DexRetry(Retry):
         *args: Any,
         limiter: RateLimiter | None = None,
         sleeper: Sleeper = time.sleep,
+        throttle_retries: int = 0,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.limiter = limiter
         self.sleeper = sleeper
+        self.throttle_retries = throttle_retries
+        """429s still retried without using up ``total``."""
 
     def new(self, **kw: Any) -> DexRetry:
         kw.setdefault("limiter", self.limiter)
         kw.setdefault("sleeper", self.sleeper)
+        kw.setdefault("throttle_retries", self.throttle_retries)
         return super().new(**kw)
 
     def increment(self, *args: Any, **kwargs: Any) -> DexRetry:
         response = kwargs.get("response")
-        if self.limiter is not None and getattr(response, "status", None) == 429:
-            self.limiter.on_response(throttled=True)
-        new = super().increment(*args, **kwargs)
+        current: Retry = self
+        if getattr(response, "status", None) == 429:
+            if self.limiter is not None:
+                self.limiter.on_response(throttled=True)
+            if self.throttle_retries > 0 and isinstance(self.total, int):
+                # Paid from the throttle budget: Retry.increment takes back the 1 added here.
+                current = self.new(total=self.total + 1, throttle_retries=self.throttle_retries - 1)
+        new = cast(DexRetry, Retry.increment(current, *args, **kwargs))
         # Only counted when another attempt follows (the last increment raises instead).
         _local.retries = getattr(_local, "retries", 0) + 1
         return new
@@ -137,6 +150,7 @@ class DexClient:
         limiter: RateLimiter | None = None,
         sleeper: Sleeper = time.sleep,
         backoff_factor: float = 0.5,
+        throttle_retries: int = THROTTLE_RETRIES,
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self.timeout = timeout
@@ -155,6 +169,7 @@ class DexClient:
             respect_retry_after_header=True,
             limiter=limiter,
             sleeper=sleeper,
+            throttle_retries=throttle_retries if max_attempts > 1 else 0,
         )
         self.session = requests.Session()
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=retry)

@@ -19,7 +19,14 @@ from urllib3 import HTTPResponse
 
 from dexbulk import __version__
 from dexbulk.batch import Outcome
-from dexbulk.client import MAX_BACKOFF, MAX_RETRY_AFTER, DexClient, DexRetry, encode_batch
+from dexbulk.client import (
+    MAX_BACKOFF,
+    MAX_RETRY_AFTER,
+    THROTTLE_RETRIES,
+    DexClient,
+    DexRetry,
+    encode_batch,
+)
 from dexbulk.errors import AuthRefused, ExitCode
 from dexbulk.patch import Update
 from dexbulk.ratelimit import RateLimiter
@@ -58,11 +65,15 @@ def ordered() -> Iterator[responses.RequestsMock]:
 
 
 def make_client(
-    fake_time: FakeTime, *, max_attempts: int = 5, limiter: RateLimiter | None = None
+    fake_time: FakeTime,
+    *,
+    max_attempts: int = 5,
+    limiter: RateLimiter | None = None,
+    throttle_retries: int = THROTTLE_RETRIES,
 ) -> DexClient:
     return DexClient(
         API, ApiKey(TEST_KEY, "test"), max_attempts=max_attempts, limiter=limiter,
-        sleeper=fake_time.sleep,
+        sleeper=fake_time.sleep, throttle_retries=throttle_retries,
     )  # fmt: skip
 
 
@@ -291,9 +302,42 @@ def test_a_429_slows_the_shared_limiter_down(
 def test_a_final_429_is_counted_once(rsps: responses.RequestsMock, fake_time: FakeTime) -> None:
     limiter = RateLimiter(clock=fake_time.clock, sleeper=fake_time.sleep)
     rsps.put(PUT_URL, status=429, json={"error": True, "message": "slow down"})
-    outcome = make_client(fake_time, max_attempts=2, limiter=limiter).put_contacts(UPDATES)
-    assert outcome == Outcome("failed", 429, None, "HTTP 429: slow down", 2)
-    assert limiter.throttles == 2
+    client = make_client(fake_time, max_attempts=2, limiter=limiter, throttle_retries=3)
+    outcome = client.put_contacts(UPDATES)
+    # 2 attempts of --max-attempts, plus the 3 that 429s may take on top.
+    assert outcome == Outcome("failed", 429, None, "HTTP 429: slow down", 5)
+    assert len(rsps.calls) == 5
+    assert limiter.throttles == 5
+
+
+def test_429s_do_not_use_up_max_attempts(
+    ordered: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    for status in (503, 429, 429, 429, 503):
+        ordered.put(PUT_URL, status=status, json={"error": True, "message": "later"})
+    ordered.put(PUT_URL, json={"error": False, "data": {"count": 2}})
+    outcome = make_client(fake_time, max_attempts=3).put_contacts(UPDATES)
+    assert outcome == Outcome("ok", 200, 2, None, 6), "two 503s fit in 3 attempts; 429s are extra"
+
+
+def test_server_errors_still_end_at_max_attempts_after_429s(
+    ordered: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    for status in (429, 503, 429, 503, 503):
+        ordered.put(PUT_URL, status=status, json={"error": True, "message": "later"})
+    outcome = make_client(fake_time, max_attempts=3).put_contacts(UPDATES)
+    assert outcome.kind == "failed"
+    assert outcome.status == 503
+    assert len(ordered.calls) == 5, "3 attempts for the 503s, 2 more for the 429s"
+
+
+def test_max_attempts_1_does_not_retry_a_429(
+    rsps: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    rsps.put(PUT_URL, status=429, json={"error": True, "message": "slow down"})
+    outcome = make_client(fake_time, max_attempts=1).put_contacts(UPDATES)
+    assert outcome == Outcome("failed", 429, None, "HTTP 429: slow down", 1)
+    assert len(rsps.calls) == 1
 
 
 def test_one_attempt_means_no_retry(ordered: responses.RequestsMock, fake_time: FakeTime) -> None:
@@ -458,6 +502,9 @@ def test_the_session_retry_policy() -> None:
     assert set(retry.status_forcelist or ()) == {429, 500, 502, 503, 504}
     assert {"GET", "PUT", "POST"} <= set(retry.allowed_methods or ())
     assert retry.redirect == 0
+    assert retry.throttle_retries == THROTTLE_RETRIES
+    single = DexClient(API, ApiKey(TEST_KEY), max_attempts=1)
+    assert single.session.get_adapter(PUT_URL).max_retries.throttle_retries == 0  # type: ignore[attr-defined]
 
 
 # -- existing_ids --------------------------------------------------------------------------
