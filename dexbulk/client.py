@@ -175,6 +175,7 @@ class DexClient:
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=retry)
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
+        self._key = api_key
         self.session.auth = _Bearer(api_key)
         self.session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
 
@@ -207,11 +208,26 @@ class DexClient:
             "%s %s %d %d contacts %.1f ms %d retries",
             method, path, response.status_code, contacts, ms, attempts - 1,
         )  # fmt: skip
+        text, payload = self._scrubbed(response)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("request body: %s", (body or b"").decode("utf-8", "replace"))
-            log.debug("response body: %s", response.text[:2000])
-        payload = _json_or_none(response)
-        return _Answer(response.status_code, payload, None, attempts, response.text)
+            log.debug("response body: %s", text[:2000])
+        return _Answer(response.status_code, payload, None, attempts, text)
+
+    def _scrubbed(self, response: requests.Response) -> tuple[str, object]:
+        """The answer's text and JSON, with the key masked wherever the server echoed it.
+
+        Dex is not known to echo the key, but a proxy's error page or a debugging server might,
+        and an answer's words end up in messages, results files, journals and logs.
+        """
+        text, secret = response.text, self._key.reveal()
+        if not secret or secret not in text:
+            return text, _json_or_none(response)
+        text = text.replace(secret, self._key.masked)
+        try:
+            return text, json.loads(text)
+        except ValueError:
+            return text, None
 
     def _count(self, retries: int) -> int:
         with self._count_lock:

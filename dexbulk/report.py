@@ -125,13 +125,18 @@ def render_summary(console: Console, result: RunResult) -> None:
         style = "red" if label in ("failed", "not sent") and value != "0" else None
         table.add_row(label, value, style=style)
     console.print(table)
+    render_failures(console, result)
+    for note in result.notes:
+        console.print(f"[yellow]note:[/yellow] {note}")
+
+
+def render_failures(console: Console, result: RunResult) -> None:
+    """One line per failed contact (the first few), and what to do about the rest."""
     failed = result.failed
     for item in failed[:FAILURES_SHOWN]:
         console.print(f"  [red]✗[/red] {item.contact_id}: {item.error}", highlight=False)
     if len(failed) > FAILURES_SHOWN:
         console.print(f"  … and {len(failed) - FAILURES_SHOWN} more (see --results or --failed-to)")
-    for note in result.notes:
-        console.print(f"[yellow]note:[/yellow] {note}")
 
 
 def render_fields(console: Console, fields: Sequence[Field], *, advanced: bool) -> None:

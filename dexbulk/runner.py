@@ -217,7 +217,12 @@ def send_plan(
             report.write_failed_ids(failed_stream, result)
     if output.json:
         report.write_json(env.stdout, report.run_document(result))
-    report.render_summary(console, result)
+    if output.quiet:
+        # --quiet drops the summary, not the errors: failed contacts and the way to finish.
+        console = report.make_console(env.stderr, no_color=output.no_color)
+        report.render_failures(console, result)
+    else:
+        report.render_summary(console, result)
     if result.state == "interrupted" and result.run_id:
         console.print(f"resume with: dexbulk resume {result.run_id}")
     elif result.failed and result.run_id:

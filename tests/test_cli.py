@@ -247,6 +247,18 @@ def test_quiet_prints_nothing_on_success(api: responses.RequestsMock) -> None:
     assert run.stderr == ""
 
 
+def test_quiet_still_names_the_failed_contacts_and_the_retry(api: responses.RequestsMock) -> None:
+    api.put(PUT_URL, json=ok(1))
+    api.post(f"{API}/contacts/filter", json={"error": False, "data": {"items": [{"id": A}]}})
+    run = invoke("star", "--ids", f"{A},{B}", "--quiet")
+    assert run.code == 1, run
+    assert run.stdout == ""
+    lines = run.stderr.splitlines()
+    assert lines[0] == f"  ✗ {B}: not found or not yours (Dex did not update it)"
+    assert re.fullmatch(r"retry the failures with: dexbulk retry \S+ --failed", lines[1])
+    assert len(lines) == 2, "no summary table, no progress"
+
+
 # --- exit codes ----------------------------------------------------------------------------
 
 

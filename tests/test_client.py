@@ -624,3 +624,23 @@ def test_the_key_is_not_logged_at_debug(
     assert TEST_KEY not in caplog.text
     for outcome in outcomes:
         assert TEST_KEY not in (outcome.message or "")
+
+
+@pytest.mark.parametrize("as_json", [True, False])
+def test_a_key_echoed_by_the_server_is_masked_in_every_message(
+    rsps: responses.RequestsMock,
+    fake_time: FakeTime,
+    as_json: bool,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    echoed = f"bad request from Bearer {TEST_KEY}"
+    if as_json:
+        rsps.put(PUT_URL, status=400, json={"error": True, "message": echoed})
+    else:
+        rsps.put(PUT_URL, status=400, body=echoed)
+    with caplog.at_level(logging.DEBUG, logger="dexbulk.http"):
+        outcome = make_client(fake_time).put_contacts(UPDATES)
+    assert outcome.kind == "rejected"
+    assert outcome.message == f"bad request from Bearer {ApiKey(TEST_KEY).masked}"
+    assert TEST_KEY not in caplog.text
+    assert ApiKey(TEST_KEY).masked in caplog.text
