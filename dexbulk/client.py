@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -49,7 +50,19 @@ REJECT_STATUSES = frozenset({400, 404, 422})
 MAX_BACKOFF = 30.0
 MAX_RETRY_AFTER = 60.0
 THROTTLE_RETRIES = 10
-_SIZE_WORDS = ("too many", "too large", "batch size", "payload", "max", "limit")
+_UNITS = r"(contacts|items|updates|records|elements|entries|objects)"
+_WHOLE = r"(request|batch|body|array|payload|list)"
+# A 400/422 "about size" talks about the request as a whole ("Too many contacts in one request",
+# "array must contain at most 100 items", "Payload too large"). A bare "max" or "limit" also
+# names a field's constraint ("job_title exceeds max length"), which splitting finds instead
+# of shrinking every later batch of the run for it.
+_SIZE_MESSAGE = re.compile(
+    rf"payload|request entity|batch size|request size|body size"
+    rf"|\btoo (many|large|big|long)\b.{{0,24}}\b({_UNITS}|{_WHOLE})\b"
+    rf"|\b({_UNITS}|{_WHOLE})\b.{{0,24}}\btoo (many|large|big|long)\b"
+    rf"|\b(max(imum)?( of)?|at most|more than|up to|limit( of| is)?)\s+\d+\s+{_UNITS}",
+    re.IGNORECASE,
+)
 _local = threading.local()
 
 
@@ -363,8 +376,7 @@ class _Answer:
                 return Outcome("rejected", status, None, message or "error: true", self.attempts)
             count = count if isinstance(count, int) and not isinstance(count, bool) else None
             return Outcome("ok", status, count, None, self.attempts)
-        size_words = any(word in message.lower() for word in _SIZE_WORDS)
-        if status == 413 or (status in (400, 422) and size_words):
+        if status == 413 or (status in (400, 422) and _SIZE_MESSAGE.search(message)):
             return Outcome("too_large", status, None, message or "batch too large", self.attempts)
         if status in REJECT_STATUSES and (status != 404 or envelope):
             return Outcome("rejected", status, None, message or f"HTTP {status}", self.attempts)
