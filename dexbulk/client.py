@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import logging
 import random
-import re
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -36,8 +35,8 @@ from urllib3.exceptions import InvalidHeader
 from urllib3.util.retry import Retry
 
 from dexbulk import __version__
+from dexbulk.answer import Answer
 from dexbulk.batch import Outcome
-from dexbulk.errors import AuthRefused
 from dexbulk.patch import Update
 from dexbulk.ratelimit import RateLimiter, Sleeper
 from dexbulk.secret import ApiKey
@@ -46,23 +45,9 @@ log = logging.getLogger("dexbulk.http")
 
 USER_AGENT = f"dexbulk/{__version__}"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-REJECT_STATUSES = frozenset({400, 404, 422})
 MAX_BACKOFF = 30.0
 MAX_RETRY_AFTER = 60.0
 THROTTLE_RETRIES = 10
-_UNITS = r"(contacts|items|updates|records|elements|entries|objects)"
-_WHOLE = r"(request|batch|body|array|payload|list)"
-# A 400/422 "about size" talks about the request as a whole ("Too many contacts in one request",
-# "array must contain at most 100 items", "Payload too large"). A bare "max" or "limit" also
-# names a field's constraint ("job_title exceeds max length"), which splitting finds instead
-# of shrinking every later batch of the run for it.
-_SIZE_MESSAGE = re.compile(
-    rf"payload|request entity|batch size|request size|body size"
-    rf"|\btoo (many|large|big|long)\b.{{0,24}}\b({_UNITS}|{_WHOLE})\b"
-    rf"|\b({_UNITS}|{_WHOLE})\b.{{0,24}}\btoo (many|large|big|long)\b"
-    rf"|\b(max(imum)?( of)?|at most|more than|up to|limit( of| is)?)\s+\d+\s+{_UNITS}",
-    re.IGNORECASE,
-)
 _local = threading.local()
 
 
@@ -196,7 +181,7 @@ class DexClient:
         """Close pooled connections."""
         self.session.close()
 
-    def _request(self, method: str, path: str, body: bytes | None, contacts: int) -> _Answer:
+    def _request(self, method: str, path: str, body: bytes | None, contacts: int) -> Answer:
         if self.limiter is not None:
             self.limiter.acquire()
         _local.retries = 0
@@ -211,7 +196,7 @@ class DexClient:
         except requests.RequestException as exc:
             attempts = self._count(_local.retries)
             log.info("%s %s failed after %d attempts: %s", method, path, attempts, _reason(exc))
-            return _Answer(None, None, f"connection failed: {_reason(exc)}", attempts, "")
+            return Answer(None, None, f"connection failed: {_reason(exc)}", attempts, "")
         attempts = self._count(_local.retries)
         if self.limiter is not None and response.status_code != 429:
             # A final 429 was already fed back by DexRetry.increment.
@@ -225,7 +210,7 @@ class DexClient:
         if log.isEnabledFor(logging.DEBUG):
             log.debug("request body: %s", (body or b"").decode("utf-8", "replace"))
             log.debug("response body: %s", text[:2000])
-        return _Answer(response.status_code, payload, None, attempts, text)
+        return Answer(response.status_code, payload, None, attempts, text)
 
     def _scrubbed(self, response: requests.Response) -> tuple[str, object]:
         """The answer's text and JSON, with the key masked wherever the server echoed it.
@@ -316,77 +301,6 @@ class DexClient:
         data = answer.data()
         count = data.get("count") if isinstance(data, dict) else None
         return count if isinstance(count, int) else None
-
-
-class _Answer:
-    """One HTTP exchange reduced to what the classification needs."""
-
-    def __init__(
-        self, status: int | None, payload: object, error: str | None, attempts: int, text: str
-    ) -> None:
-        self.status = status
-        self.payload = payload
-        self.error = error
-        self.attempts = attempts
-        self.text = text
-
-    def data(self) -> object:
-        return self.payload.get("data") if isinstance(self.payload, dict) else None
-
-    def message(self) -> str:
-        """The API's own words, from whichever field it used."""
-        if isinstance(self.payload, dict):
-            for key in ("message", "error", "detail"):
-                value = self.payload.get(key)
-                if isinstance(value, str) and value:
-                    return value
-            data = self.payload.get("data")
-            if isinstance(data, dict) and isinstance(data.get("message"), str):
-                return str(data["message"])
-        text = " ".join(self.text.split())
-        return text[:200] if text and not text.startswith("<") else ""
-
-    def raise_for_auth(self) -> None:
-        if self.status in (401, 403):
-            looks_blocked = self.status == 403 and self.text.lstrip().startswith("<")
-            if looks_blocked:
-                raise AuthRefused(
-                    "Dex answered 403 with an HTML page: the request was blocked before it "
-                    "reached the API (a firewall), not necessarily a bad key",
-                    status=403,
-                    hint="try again later, or check proxies between you and Dex",
-                )
-            detail = f" ({self.message()})" if self.message() else ""
-            raise AuthRefused(
-                f"Dex refused the API key: HTTP {self.status}{detail}",
-                status=self.status,
-                hint="check DEX_API_KEY, or run 'dexbulk auth login'",
-            )
-
-    def classify(self) -> Outcome:
-        if self.status is None:
-            return Outcome("failed", None, None, self.error, self.attempts)
-        self.raise_for_auth()
-        status, message = self.status, self.message()
-        envelope = isinstance(self.payload, dict) and "error" in self.payload
-        if 200 <= status < 300:
-            data = self.data()
-            count = data.get("count") if isinstance(data, dict) else None
-            if isinstance(self.payload, dict) and self.payload.get("error") is True:
-                return Outcome("rejected", status, None, message or "error: true", self.attempts)
-            count = count if isinstance(count, int) and not isinstance(count, bool) else None
-            return Outcome("ok", status, count, None, self.attempts)
-        if status == 413 or (status in (400, 422) and _SIZE_MESSAGE.search(message)):
-            return Outcome("too_large", status, None, message or "batch too large", self.attempts)
-        if status in REJECT_STATUSES and (status != 404 or envelope):
-            return Outcome("rejected", status, None, message or f"HTTP {status}", self.attempts)
-        if status == 404:
-            message = "HTTP 404 without a Dex answer: check --api-url (expected .../v1)"
-        elif 300 <= status < 400:
-            message = f"HTTP {status} redirect, not followed: check --api-url"
-        else:
-            message = f"HTTP {status}" + (f": {message}" if message else "")
-        return Outcome("failed", status, None, message, self.attempts)
 
 
 def encode_batch(updates: Sequence[Update]) -> bytes:
