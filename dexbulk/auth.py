@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import getpass
 
+from rich.markup import escape
+
 from dexbulk.config import config_path, config_show_rows, resolve_settings
 from dexbulk.credentials import (
     delete_api_key,
@@ -59,7 +61,7 @@ def login(env: Env, *, with_token: bool, profile: str | None, api_url: str | Non
     path = config_path(env.environ)
     where = store_api_key(key, profile=name, config_path=path)
     contacts = f" ({count:,} contacts)" if count is not None else ""
-    console.print(f"Logged in as {key.masked}{contacts}; key stored in {where}.")
+    console.print(f"Logged in as {key.masked}{contacts}; key stored in {escape(where)}.")
     if where != "keyring":
         console.print("No OS keyring is available, so the key is in the config file (mode 0600).")
 
@@ -83,10 +85,10 @@ def status(env: Env, *, profile: str | None, api_url: str | None) -> ExitCode:
     try:
         count = check_key(key, url)
     except ApiError as exc:
-        console.print(f"[red]refused[/red] by {url}: {exc.message}")
+        console.print(f"[red]refused[/red] by {escape(url)}: {escape(exc.message)}")
         return exc.exit_code
     contacts = f"{count:,} contacts" if count is not None else "accepted"
-    console.print(f"[green]valid[/green] for {url}: {contacts}")
+    console.print(f"[green]valid[/green] for {escape(url)}: {contacts}")
     return ExitCode.OK
 
 

@@ -258,7 +258,9 @@ def apply(
         raise InvalidInput(f"{file} names its own contacts; drop --ids/--from")
     skipped = getattr(loaded, "skipped_rows", 0)
     if skipped:
-        e.console(output).print(f"note: {skipped} row(s) of {file} change nothing; skipped")
+        e.console(output).print(
+            f"note: {skipped} row(s) of {file} change nothing; skipped", markup=False
+        )
     duplicates = getattr(loaded, "duplicates", 0)
     plan = plan_for_updates(loaded, f"apply {file}", duplicates=duplicates, source=file)
     return send_plan(plan, send, output, e, sys.argv)

@@ -105,7 +105,7 @@ def _continue(run_id: str, mode: str, send: SendArgs, output: OutputArgs) -> Exi
     updates = run.pending if mode == "resume" else run.failed_updates
     if not updates:
         what = "every contact is confirmed updated" if mode == "resume" else "no failures"
-        e.console(output).print(f"nothing to send for run {run.run_id}: {what}")
+        e.console(output).print(f"nothing to send for run {run.run_id}: {what}", markup=False)
         return ExitCode.OK
     plan = Plan(updates, str(run.start.get("command")), patch=run.start.get("patch"))
     # Unless told otherwise, continue the way the run was sent.

@@ -1,6 +1,9 @@
 """Rendering for people (rich, on stderr) and for scripts (JSON documents, on stdout).
 
 Every function takes the ``Console`` to draw on, so tests pass one that writes to a StringIO.
+Text that comes from Dex or from the user (error messages, commands, URLs) is never read as
+rich markup: a message such as "invalid value [/]" would otherwise raise MarkupError and lose
+the summary of a run that has already been sent.
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 if TYPE_CHECKING:
     from dexbulk.journal import RunState
@@ -57,14 +62,14 @@ def render_plan(
         table.add_row("duplicates dropped", f"{document['duplicates']:,}")
     table.add_row("batches", f"{document['batches']:,} of up to {document['batchSize']} contacts")
     table.add_row("concurrency", str(document["concurrency"]))
-    table.add_row("API", document["apiUrl"])
+    table.add_row("API", Text(document["apiUrl"]))
     console.print(table)
     if document["data"] is not None:
         console.print("[bold]Data object[/bold] (the same for every contact):")
         console.print_json(json.dumps(document["data"]))
     request = document["firstRequest"]
     if request is not None:
-        console.print(f"[bold]First request[/bold]: {request['method']} {request['url']}")
+        console.print(f"[bold]First request[/bold]: {request['method']} {escape(request['url'])}")
         for name, value in request["headers"].items():
             console.print(f"  {name}: {value}", markup=False)
         body = request["body"]
@@ -127,14 +132,17 @@ def render_summary(console: Console, result: RunResult) -> None:
     console.print(table)
     render_failures(console, result)
     for note in result.notes:
-        console.print(f"[yellow]note:[/yellow] {note}")
+        console.print(f"[yellow]note:[/yellow] {escape(note)}")
 
 
 def render_failures(console: Console, result: RunResult) -> None:
     """One line per failed contact (the first few), and what to do about the rest."""
     failed = result.failed
     for item in failed[:FAILURES_SHOWN]:
-        console.print(f"  [red]✗[/red] {item.contact_id}: {item.error}", highlight=False)
+        # soft_wrap: one line per contact, whatever the width, so it can be grepped and cut.
+        console.print(
+            f"  [red]✗[/red] {item.contact_id}: {escape(item.error or '')}", soft_wrap=True
+        )
     if len(failed) > FAILURES_SHOWN:
         console.print(f"  … and {len(failed) - FAILURES_SHOWN} more (see --results or --failed-to)")
 
@@ -146,7 +154,7 @@ def render_fields(console: Console, fields: Sequence[Field], *, advanced: bool) 
         if f.advanced and not advanced:
             continue
         kind = f.kind.name.lower() + (" (advanced)" if f.advanced else "")
-        table.add_row(f.name, kind, f.example, f.description)
+        table.add_row(f.name, kind, Text(f.example), Text(f.description))
     console.print(table)
     if not advanced:
         console.print("Fields written by Dex's syncs are hidden; show them with --advanced.")
@@ -160,10 +168,9 @@ def render_runs(console: Console, runs: Sequence[RunState]) -> None:
     table = Table("run", "started", "command", "total", "updated", "failed", "not sent", "state")
     for run in runs:
         s = run.summary()
-        table.add_row(
-            run.run_id, str(s["at"]), str(s["command"]), str(s["total"]), str(s["updated"]),
-            str(s["failed"]), str(s["notSent"]), str(s["state"]),
-        )  # fmt: skip
+        cells = (run.run_id, s["at"], s["command"], s["total"], s["updated"], s["failed"],
+                 s["notSent"], s["state"])  # fmt: skip
+        table.add_row(*(Text(str(cell)) for cell in cells))
     console.print(table)
 
 

@@ -369,6 +369,21 @@ def test_runs_resume_and_retry(api: responses.RequestsMock) -> None:
     assert "nothing to send" in nothing.stderr
 
 
+def test_runs_lists_a_command_and_a_reason_that_look_like_markup(
+    api: responses.RequestsMock,
+) -> None:
+    api.put(PUT_URL, json={"error": True, "message": "note [/] is not allowed"}, status=400)
+    sent = invoke("set", "job_title=[/]", "--ids", A)
+    assert sent.code == 4, sent  # its only contact failed: nothing was updated
+    assert f"✗ {A}: note [/] is not allowed" in sent.stderr
+    listing = invoke("runs")
+    assert listing.code == 0, listing
+    assert "set job_title=[/]" in listing.stdout
+    shown = invoke("runs", "show", "last")
+    assert shown.code == 0, shown
+    assert f"✗ {A}: note [/] is not allowed" in shown.stdout
+
+
 def test_library_import_does_not_import_typer_or_rich() -> None:
     code = (
         "import sys, dexbulk.run, dexbulk.client, dexbulk.patch, dexbulk.ids;"
