@@ -7,6 +7,12 @@ attempt, the rate drops to 70% of what was measured when the 429 came, and it cl
 a cubic curve while requests succeed. So one refused request slows the whole run down instead of
 each worker hammering on in its own rhythm, and a long run recovers gradually.
 
+Below 10 requests per second the curve is the same one, counted in requests instead of seconds
+(see ``_FULL_SPEED_RATE``): botocore's constants probe 40% above a 1 req/s limit within two
+requests, and against a bucket of one token every probe above the limit is refused at once. And
+at those rates a 429 that comes just after the same pace was accepted pins the limit between
+the two: the curve then levels off half way and the cut is shallower (``_PINNED_BETA``).
+
 Clock and sleeper are parameters so tests can drive time by hand.
 """
 
@@ -20,9 +26,31 @@ from collections.abc import Callable
 Clock = Callable[[], float]
 Sleeper = Callable[[float], None]
 
-_MIN_FILL_RATE = 0.5
+# Never slower than one request per 20 s: half the slowest limit we support (0.1/s, 6 a minute),
+# so a cut from just above such a limit still lands below it instead of on a floor above it
+# (botocore's 0.5/s floor sent 5x too fast at 0.1/s: a 429 for four requests in five).
+_MIN_FILL_RATE = 0.05
+# A first guess when a 429 comes before anything could be measured: the pace third-party Dex
+# clients keep (bench/pacing.py), so the likeliest real limit.
+_COLD_START_RATE = 1.0
+# botocore's CUBIC constants: cut to 70% of the rate that was refused, grow back at 0.4 req/s
+# per second cubed (at full speed, see _FULL_SPEED_RATE).
 _BETA = 0.7
 _SCALE = 0.4
+# Below this rate the cubic's clock and its growth are both scaled by rate / _FULL_SPEED_RATE,
+# so the curve is the one botocore draws at 10 req/s, in requests and in fractions of the rate:
+# back to the refused rate after ~20 requests, 4% above it 10 requests later. 10/s is where the
+# unscaled constants were measured to work (bench/pacing.py: ~104% of the limit, ~11 429s in
+# 20 s); at and above it nothing changes.
+_FULL_SPEED_RATE = 10.0
+# Cut to 90% instead of 70% (at the lowest rates; in between, in proportion to how far the rate
+# is below _FULL_SPEED_RATE) when the limit is pinned: a 429 that follows a pace just proven to
+# pass, and the cut is then from the middle of the two. The 30% cut is for an overshoot of
+# unknown size; here the overshoot is bounded. Below 10/s a 30% cut costs about 1.5 requests'
+# worth of time (a quarter of the cut over the ~20 requests the curve takes to climb back), a
+# 10% one about a third of a request: in a simulation of bench/pacing.py, 0.85-0.95 reach
+# 87-94% of limits from 0.1 to 1 req/s, 0.8 and below 5-10 points less.
+_PINNED_BETA = 0.9
 _SMOOTHING = 0.8
 _BUCKET_SECONDS = 0.5
 _MIN_SPAN_SECONDS = 0.25
@@ -31,21 +59,29 @@ _MAX_RATE_ADJUST_SCALE = 2.0
 
 
 class _Cubic:
-    """CUBIC congestion control applied to a request rate (requests per second)."""
+    """CUBIC congestion control applied to a request rate (requests per second).
+
+    ``speed`` (at most 1) scales both the clock and the growth below ``_FULL_SPEED_RATE``, so a
+    slow limit is probed per request as a 10 req/s one is, not per second.
+    """
 
     def __init__(self, start_rate: float, now: float) -> None:
         self.w_max = start_rate
         self.last_fail = now
         self.k = 0.0
+        self.speed = 1.0
 
     def success(self, now: float) -> float:
-        return _SCALE * (now - self.last_fail - self.k) ** 3 + self.w_max
+        t = (now - self.last_fail) * self.speed
+        return _SCALE * self.speed * (t - self.k) ** 3 + self.w_max
 
-    def throttled(self, rate: float, now: float) -> float:
+    def throttled(self, rate: float, now: float, *, pinned: bool = False) -> float:
         self.w_max = rate
-        self.k = (self.w_max * (1 - _BETA) / _SCALE) ** (1 / 3)
+        self.speed = min(1.0, max(rate, _MIN_FILL_RATE) / _FULL_SPEED_RATE)
+        beta = _BETA + (_PINNED_BETA - _BETA) * (1 - self.speed) if pinned else _BETA
+        self.k = (self.w_max * (1 - beta) / (_SCALE * self.speed)) ** (1 / 3)
         self.last_fail = now
-        return rate * _BETA
+        return rate * beta
 
 
 class _RateMeter:
@@ -106,6 +142,9 @@ class RateLimiter:
         self._last_refill = now
         self._cubic = _Cubic(self._fill_rate if max_rate else 0.0, now)
         self._meter = _RateMeter(now)
+        self._proven = 0.0
+        """A rate the server was just seen to accept (0 when unknown or voided by a 429)."""
+        self._last_success: float | None = None
         self.throttles = 0
 
     @property
@@ -147,10 +186,25 @@ class RateLimiter:
                 basis = measured if not self._adaptive else min(measured, self._fill_rate)
                 if basis <= 0:
                     # Nothing measured yet (the very first requests were refused): start low.
-                    basis = _MIN_FILL_RATE * 2
-                new_rate = self._cubic.throttled(basis, now)
+                    basis = _COLD_START_RATE
+                # A slow limit pinned between a pace just accepted and this refused one: level
+                # off half way between them (bisection), not at the refused rate, which a bucket
+                # of one token refuses again at once. At 10/s and above, where several requests
+                # are in flight and the gaps between answers prove little, never.
+                pinned = basis < _FULL_SPEED_RATE and self._proven > 0
+                if pinned:
+                    basis = (basis + min(self._proven, basis)) / 2
+                self._proven = 0.0
+                new_rate = self._cubic.throttled(basis, now, pinned=pinned)
                 self._adaptive = True
             elif self._adaptive:
+                if self._last_success is not None and now > self._last_success:
+                    # The server's bucket had a token for this request and the one before, this
+                    # far apart (a 429 in between takes no token): it allows at least that pace.
+                    # Never more than the pace we were sending at: two answers close together
+                    # (several in flight) say nothing about a pace nobody tried.
+                    self._proven = min(self._fill_rate, 1 / (now - self._last_success))
+                self._last_success = now
                 new_rate = self._cubic.success(now)
             else:
                 return
