@@ -306,7 +306,12 @@ class DexbulkGroup(TyperGroup):
 
 def _usage_error(exc: Any, argv: Sequence[str]) -> NoReturn:
     """Print a usage error in dexbulk's two-line form and exit 2."""
-    print(f"error: {scrub(exc.format_message(), argv)}", file=sys.stderr)
+    message = exc.format_message()
+    token = offending_value(getattr(exc, "param", None), argv)
+    if token is not None and message.startswith("Invalid value for "):
+        # Typer's coercion says what was expected but not what was typed.
+        message = message.replace("Invalid value for ", f"Invalid value '{token}' for ", 1)
+    print(f"error: {scrub(message, argv)}", file=sys.stderr)
     if exc.ctx is not None:
         print(f"hint: '{exc.ctx.command_path} --help' shows what it accepts", file=sys.stderr)
     sys.exit(exc.exit_code)
@@ -330,3 +335,20 @@ def scrub(message: str, argv: Sequence[str]) -> str:
         if len(key.strip()) >= 4:
             message = message.replace(key, mask(key))
     return message
+
+
+def offending_value(param: Any, argv: Sequence[str]) -> str | None:
+    """The value typed for the option ``param``, when it was given exactly once."""
+    names = (
+        set(getattr(param, "opts", ()) or ())
+        if getattr(param, "param_type_name", "") == "option"
+        else set()
+    )
+    values = []
+    for i, arg in enumerate(argv):
+        name, equals, value = arg.partition("=")
+        if equals and name in names and name.startswith("--"):
+            values.append(value)
+        elif arg in names and i + 1 < len(argv):
+            values.append(argv[i + 1])
+    return values[0] if len(values) == 1 else None

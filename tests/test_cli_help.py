@@ -184,7 +184,7 @@ def test_help_goes_to_stdout_without_rich_boxes_or_markup() -> None:
         (["star", "--foo"], "error: No such option: --foo"),
         (["set"], "error: Missing argument 'FIELD=VALUE'."),
         (["sett", "a=1"], "error: No such command 'sett'. Did you mean 'set'"),
-        (["star", "--batch-size", "x"], "error: Invalid value for '--batch-size'"),
+        (["star", "--batch-size", "x"], "error: Invalid value 'x' for '--batch-size'"),
     ],
 )  # fmt: skip
 def test_usage_errors_are_one_error_line_and_a_hint(args: list[str], message: str) -> None:
@@ -196,6 +196,27 @@ def test_usage_errors_are_one_error_line_and_a_hint(args: list[str], message: st
     assert lines[0].startswith(message)
     command = " ".join(["dexbulk", *(a for a in args[:1] if a != "sett")])
     assert lines[1] == f"hint: '{command} --help' shows what it accepts"
+
+
+@pytest.mark.parametrize(
+    ("args", "first_line"),
+    [
+        (["star", "-c", "x"], "error: Invalid value 'x' for '--concurrency' / '-c': "),
+        (["star", "--timeout=abc"], "error: Invalid value 'abc' for '--timeout': "),
+        (["star", "--batch-size", "0"], "error: Invalid value '0' for '--batch-size': "),
+        (["runs", "--limit", "0"], "error: Invalid value '0' for '--limit': "),
+    ],
+)  # fmt: skip
+def test_an_invalid_option_value_is_quoted(args: list[str], first_line: str) -> None:
+    run = invoke(*args)
+    assert run.code == 2, run
+    assert run.stderr.startswith(first_line), run
+
+
+def test_a_repeated_option_is_not_guessed_at() -> None:
+    run = invoke("star", "-c", "2", "-c", "x")
+    assert run.code == 2, run
+    assert run.stderr.startswith("error: Invalid value for '--concurrency' / '-c': "), run
 
 
 @pytest.mark.parametrize("how", ["env", "flag", "flag="])
