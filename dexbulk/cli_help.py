@@ -24,7 +24,7 @@ from typing import Any, NoReturn
 from typer import Abort
 from typer.core import TyperCommand, TyperGroup
 
-try:  # Typer >= 0.23 vendors click as typer._click
+try:  # recent Typers vendor click as typer._click
     from typer._click import exceptions as click_errors
 except ImportError:  # pragma: no cover - older Typer runs on the real click
     from click import exceptions as click_errors  # type: ignore[no-redef,import-not-found,unused-ignore]
