@@ -34,6 +34,13 @@ def test_fixed_rate_spaces_requests_evenly(rate: float) -> None:
     assert max(t.slept) <= 1 / rate + 1e-9
 
 
+def answered(limiter: RateLimiter, t: FakeTime, count: int, gap: float) -> None:
+    """``count`` successful answers, ``gap`` seconds apart."""
+    for _ in range(count):
+        limiter.on_response(throttled=False)
+        t.now += gap
+
+
 def test_a_429_turns_pacing_on_below_the_measured_rate() -> None:
     limiter, t = make()
     # 20 requests per second for two seconds, then a 429.
@@ -52,9 +59,7 @@ def test_a_429_turns_pacing_on_below_the_measured_rate() -> None:
 
 def test_rate_recovers_gradually_after_throttling() -> None:
     limiter, t = make()
-    for _ in range(40):
-        limiter.on_response(throttled=False)
-        t.now += 0.05
+    answered(limiter, t, 40, 0.05)
     limiter.on_response(throttled=True)
     after_throttle = limiter.current_rate
     assert after_throttle is not None
@@ -86,9 +91,7 @@ def test_fixed_rate_is_a_ceiling_even_when_recovering() -> None:
 
 def test_repeated_throttles_keep_lowering_the_rate() -> None:
     limiter, t = make()
-    for _ in range(40):
-        limiter.on_response(throttled=False)
-        t.now += 0.05
+    answered(limiter, t, 40, 0.05)
     seen = []
     for _ in range(3):
         limiter.on_response(throttled=True)
@@ -122,9 +125,7 @@ def test_a_429_at_a_fixed_rate_settles_slightly_below_it() -> None:
 def _throttle_at_one_per_second() -> tuple[RateLimiter, FakeTime, float]:
     """Five answers a second apart, then a 429: returns the limiter, its clock, the refused rate."""
     limiter, t = make()
-    for _ in range(5):
-        limiter.on_response(throttled=False)
-        t.now += 1.0
+    answered(limiter, t, 5, 1.0)
     limiter.on_response(throttled=True)
     rate = limiter.current_rate
     assert rate is not None
@@ -158,9 +159,7 @@ def test_a_slow_limit_is_probed_per_request_not_per_second() -> None:
 def test_a_fast_limit_recovers_along_botocores_curve() -> None:
     # At 10 req/s and above the adaptive mode is botocore's, second for second.
     limiter, t = make()
-    for _ in range(60):  # 20 req/s for 3 s, then a 429
-        limiter.on_response(throttled=False)
-        t.now += 0.05
+    answered(limiter, t, 60, 0.05)  # 20 req/s for 3 s, then a 429
     limiter.on_response(throttled=True)
     cut = limiter.current_rate
     assert cut is not None
@@ -197,9 +196,7 @@ def test_a_429_just_after_a_proven_slow_pace_cuts_less() -> None:
 
 def test_a_limit_of_one_request_in_ten_seconds_can_be_reached() -> None:
     limiter, t = make()
-    for _ in range(3):  # 0.1 req/s
-        limiter.on_response(throttled=False)
-        t.now += 10.0
+    answered(limiter, t, 3, 10.0)  # 0.1 req/s
     for _ in range(20):
         limiter.on_response(throttled=True)
         t.now += 10.0
