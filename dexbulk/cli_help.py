@@ -263,18 +263,19 @@ def wants_color(ctx: Any) -> bool:
 # -- the click classes ------------------------------------------------------------------------
 
 
-class DexbulkCommand(TyperCommand):
+class _RenderedHelp:
+    """``--help`` is :func:`render`'s page (a mixin for the command and the group)."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        formatter.write(render(self, ctx, width=page_width(), color=wants_color(ctx)) + "\n")
+
+
+class DexbulkCommand(_RenderedHelp, TyperCommand):
     """A Typer command whose ``--help`` is :func:`render`'s page."""
 
-    def format_help(self, ctx: Any, formatter: Any) -> None:
-        formatter.write(render(self, ctx, width=page_width(), color=wants_color(ctx)) + "\n")
 
-
-class DexbulkGroup(TyperGroup):
+class DexbulkGroup(_RenderedHelp, TyperGroup):
     """A Typer group with :func:`render`'s page and one-line usage errors."""
-
-    def format_help(self, ctx: Any, formatter: Any) -> None:
-        formatter.write(render(self, ctx, width=page_width(), color=wants_color(ctx)) + "\n")
 
     def main(  # type: ignore[override]
         self,
@@ -323,18 +324,9 @@ def scrub(message: str, argv: Sequence[str]) -> str:
     Click quotes what the user typed ("Got unexpected extra argument (...)"), and a key pasted
     in the wrong place is still a key: the ``--api-key`` value and ``DEX_API_KEY`` are masked.
     """
-    from dexbulk.secret import mask
+    from dexbulk.secret import keys_in_argv, redact
 
-    keys = {os.environ.get("DEX_API_KEY", "")}
-    for i, arg in enumerate(argv):
-        if arg == "--api-key" and i + 1 < len(argv):
-            keys.add(argv[i + 1])
-        elif arg.startswith("--api-key="):
-            keys.add(arg.partition("=")[2])
-    for key in sorted(keys, key=len, reverse=True):
-        if len(key.strip()) >= 4:
-            message = message.replace(key, mask(key))
-    return message
+    return redact(message, [os.environ.get("DEX_API_KEY", ""), *keys_in_argv(argv)])
 
 
 def offending_value(param: Any, argv: Sequence[str]) -> str | None:

@@ -218,10 +218,9 @@ class DexClient:
         Dex is not known to echo the key, but a proxy's error page or a debugging server might,
         and an answer's words end up in messages, results files, journals and logs.
         """
-        text, secret = response.text, self._key.reveal()
-        if not secret or secret not in text:
+        text = self._key.redact(response.text)
+        if text == response.text:
             return text, _json_or_none(response)
-        text = text.replace(secret, self._key.masked)
         try:
             return text, json.loads(text)
         except ValueError:

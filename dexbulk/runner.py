@@ -23,7 +23,7 @@ from dexbulk.errors import AuthRefused, ExitCode, InvalidInput
 from dexbulk.options import OutputArgs, SendArgs
 from dexbulk.plan import Plan
 from dexbulk.run import RunResult, SendOptions, describe
-from dexbulk.secret import ApiKey
+from dexbulk.secret import ApiKey, redact_argv
 
 
 @dataclass
@@ -99,24 +99,6 @@ def api_key_for(send: SendArgs, env: Env, target: Target) -> ApiKey:
         flag=send.api_key, env=env.environ, profile=target.profile,
         config_path=Path(target.config_path),
     )  # fmt: skip
-
-
-def redact_argv(argv: Sequence[str]) -> list[str]:
-    """The command line as it may be stored or shown: the value of --api-key removed."""
-    shown: list[str] = []
-    hide_next = False
-    for arg in argv:
-        if hide_next:
-            shown.append("<redacted>")
-            hide_next = False
-        elif arg == "--api-key":
-            shown.append(arg)
-            hide_next = True
-        elif arg.startswith("--api-key="):
-            shown.append("--api-key=<redacted>")
-        else:
-            shown.append(arg)
-    return shown
 
 
 @contextmanager

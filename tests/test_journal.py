@@ -14,8 +14,8 @@ from dexbulk.errors import InvalidInput
 from dexbulk.journal import Journal, find_run, list_runs, load_run
 from dexbulk.patch import Update
 from dexbulk.plan import Plan
-from dexbulk.runner import redact_argv
 from dexbulk.schema import JSON
+from dexbulk.secret import redact_argv
 from tests.conftest import TEST_KEY
 
 API = "https://dex.test/v1"
