@@ -134,7 +134,7 @@ def measure(workdir: Path, *, quick: bool) -> dict[str, Any]:
         [str(BIN / "python"), "-m", "compileall", "-q", str(REPO / "dexbulk")], check=True
     )
     figures: dict[str, Any] = {"runs": runs, "times": time_commands(BIN, runs)}
-    figures["import_cli"] = import_profile(["-c", "import dexbulk.cli"], root="dexbulk.cli")
+    figures["import_cli"] = import_profile(["-c", "import dexbulk.cli.app"], root="dexbulk.cli")
     figures["import_version"] = import_profile([str(BIN / "dexbulk"), "--version"])
     figures["import_help"] = import_profile([str(BIN / "dexbulk"), "--help"])
     figures["finder_ms"] = finder_cost()

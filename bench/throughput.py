@@ -78,8 +78,8 @@ def dexbulk_run(
 
 def body_sizes(ids: list[str], batch: int = 100) -> dict[str, float]:
     """Bytes per contact of dexbulk's body vs ``json.dumps`` defaults (what ``json=`` sends)."""
-    from dexbulk.client import encode_batch
-    from dexbulk.patch import Update
+    from dexbulk.dex import encode_batch
+    from dexbulk.plan import Update
 
     updates = [Update(cid, {"company": "Bench"}) for cid in ids[:batch]]
     compact = len(encode_batch(updates))

@@ -2,7 +2,7 @@
 
 The library is usable without the CLI::
 
-    from dexbulk.run import execute
+    from dexbulk.send import execute
     from dexbulk.plan import build_plan
 
 Importing this package is cheap on purpose: it pulls in nothing heavier than the standard

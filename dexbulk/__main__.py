@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 
-def main() -> None:
-    """Run the dexbulk command line."""
-    from dexbulk.cli import run
 
-    run()
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the dexbulk command line on ``argv`` (default: ``sys.argv[1:]``); always exits."""
+    from dexbulk.cli.app import run
+
+    run(argv)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """The config file as text: reading it, finding a key's line, and editing ``api_key`` safely.
 
-:mod:`dexbulk.config` decides what the settings mean; this module only knows TOML text. Writing
+:mod:`dexbulk.settings` decides what the settings mean; this module only knows TOML text. Writing
 touches only ``api_key`` lines and table headers, keeps every other byte, re-parses the result
 to prove nothing else changed, and replaces the file atomically with mode 0600.
 """

@@ -19,16 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from dexbulk.config import (
-    DEFAULT_PROFILE,
+from dexbulk.configfile import DEFAULT_PROFILE, show_path
+from dexbulk.errors import ConfigError, InvalidInput, MissingCredentials
+from dexbulk.secret import ApiKey
+from dexbulk.settings import (
     ensure_profile_table,
     read_api_key,
     remove_api_key_from_config,
-    show_path,
     write_api_key_to_config,
 )
-from dexbulk.errors import ConfigError, InvalidInput, MissingCredentials
-from dexbulk.secret import ApiKey
 
 SERVICE = "dexbulk"
 KEY_ENV = "DEX_API_KEY"

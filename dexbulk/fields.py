@@ -1,7 +1,7 @@
 """The field table of the Dex contact ``data`` object: names, kinds, examples, choices, shapes.
 
 ``FIELDS`` follows the order of Dex's "Update multiple contacts" page (``PUT /v1/contacts/``).
-This module is data plus name lookups; :mod:`dexbulk.schema` turns the table into coercion and
+This module is data plus name lookups; :mod:`dexbulk.values` turns the table into coercion and
 validation rules (and re-exports what other modules need from here).
 """
 
@@ -195,9 +195,9 @@ FIELDS: dict[str, Field] = {
 }
 """Every field of the data object, in the order of Dex's reference page."""
 
-# The nested shapes of the JSON-valued fields, checked by dexbulk.schema. An object spec maps
+# The nested shapes of the JSON-valued fields, checked by dexbulk.values. An object spec maps
 # keys to specs: "key!" is required, "*" lets other keys through, "+" needs at least one known
-# key; a one-item list is a list of that spec; a string names a scalar rule of dexbulk.schema
+# key; a one-item list is a list of that spec; a string names a scalar rule of dexbulk.values
 # (any, uuid, str, text, int, lat, lng), or else lists the allowed values ("a|b"). Optional
 # scalar keys may be null.
 _ANY_OBJECT = {"*": "any"}

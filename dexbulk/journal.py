@@ -28,10 +28,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from dexbulk import __version__
-from dexbulk.batch import BatchReport, ContactResult
+from dexbulk.batches import BatchReport, ContactResult
 from dexbulk.errors import InvalidInput
-from dexbulk.patch import Update
-from dexbulk.plan import Plan
+from dexbulk.plan import Plan, Update
 
 _CHUNK = 1000
 

@@ -1,19 +1,82 @@
-"""A plan: the exact per-contact updates a run will send, whatever produced them.
+"""What will be sent: :class:`Update`, :class:`Patch`, :class:`Selection` and :class:`Plan`.
 
-Every way of choosing contacts and changes (flags, ``set``, patch files, and later filters,
-previews that drop unchanged contacts, undo) ends in a :class:`Plan`, and every plan goes down
-the same sending path (:func:`dexbulk.run.execute`).
+Every way of choosing contacts and changes (flags, ``set`` items, patch files, and later
+filters, previews that drop unchanged contacts, undo) ends in a :class:`Plan`, and every plan
+goes down the same sending path (:func:`dexbulk.send.execute`). ``FIELD=VALUE`` items and flags
+become a :class:`Patch` here; patch *files* are read by :mod:`dexbulk.inputs.patches`.
+Everything is validated through :mod:`dexbulk.values` before it is returned, and errors name
+the token the user wrote.
 """
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from dexbulk.ids import Selection
-from dexbulk.patch import Patch, Update
-from dexbulk.schema import JSON
+from dexbulk.errors import InvalidInput
+from dexbulk.fields import FIELDS, FieldKind, lookup, suggest
+from dexbulk.values import JSON, coerce, quote, validate
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    """One contact's change: the unit of the ``PUT /v1/contacts/`` body."""
+
+    contact_id: str
+    data: Mapping[str, JSON]
+
+    def to_api(self) -> dict[str, JSON]:
+        """The JSON object the API expects: ``{"contactId": ..., "data": {...}}``."""
+        return {"contactId": self.contact_id, "data": dict(self.data)}
+
+
+@dataclass(frozen=True)
+class Patch:
+    """One data object, applied unchanged to every selected contact."""
+
+    data: Mapping[str, JSON]
+
+    def for_contact(self, contact_id: str) -> Update:
+        """This patch as the update of one contact."""
+        return Update(contact_id, self.data)
+
+    def describe(self) -> str:
+        """A short summary for people: ``set company='Acme', starred=true; clear birthday``."""
+        sets = [f"{name}={quote(value)}" for name, value in self.data.items() if value is not None]
+        clears = [name for name, value in self.data.items() if value is None]
+        parts = (["set " + ", ".join(sets)] if sets else []) + (
+            ["clear " + ", ".join(clears)] if clears else []
+        )
+        return "; ".join(parts) or "no change"
+
+
+class UpdateList(list[Update]):
+    """Per-contact updates read from a file, with what was left out while reading them."""
+
+    def __init__(
+        self, updates: Iterable[Update] = (), *, duplicates: int = 0, skipped_rows: int = 0
+    ) -> None:
+        super().__init__(updates)
+        self.duplicates = duplicates
+        """Repeats of a contact with identical data, dropped."""
+        self.skipped_rows = skipped_rows
+        """CSV rows with an ID but no value to change, skipped."""
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The contacts a run is about: unique lower-case IDs in first-seen order."""
+
+    ids: tuple[str, ...]
+    duplicates: int = 0
+    """How many repeated IDs were dropped."""
+    sources: tuple[str, ...] = ()
+    """Where the IDs came from, for people: ``--ids``, ``ids.txt``, ``<stdin>``."""
+
+    def __len__(self) -> int:
+        return len(self.ids)
 
 
 @dataclass(frozen=True)
@@ -63,3 +126,65 @@ def plan_for_updates(
         duplicates=duplicates,
         sources=(source,) if source else (),
     )
+
+
+def parse_items(tokens: Sequence[str]) -> Patch:
+    """Parse httpie-style items: ``FIELD=VALUE`` (text, coerced) and ``FIELD:=JSON`` (validated).
+
+    The first ``=`` separates field and value, so values may contain ``=``. A field may be given
+    once. Errors start with the token as typed: ``'birthday_year=19x0': field ...``.
+    """
+    if not tokens:
+        raise InvalidInput(
+            "empty patch: no fields to change", hint="pass FIELD=VALUE or FIELD:=JSON items"
+        )
+    data: dict[str, JSON] = {}
+    for token in tokens:
+        try:
+            name, value = _parse_item(token)
+            if name in data:
+                raise InvalidInput(f"field '{name}' is given twice")
+        except InvalidInput as error:
+            raise error.at(quote(token)) from None
+        data[name] = value
+    return Patch(data)
+
+
+def _parse_item(token: str) -> tuple[str, JSON]:
+    equals = token.find("=")
+    if equals < 0:
+        known = FIELDS.get(token) or FIELDS.get(suggest(token) or "")
+        example = known.example if known else "company=Acme"
+        raise InvalidInput(f"expected FIELD=VALUE or FIELD:=JSON, e.g. {example}")
+    is_json = token[equals - 1 : equals] == ":"
+    name, text = token[: equals - 1 if is_json else equals], token[equals + 1 :]
+    if not name:
+        raise InvalidInput("missing field name before '='")
+    field = lookup(name)
+    if not is_json:
+        return name, coerce(name, text)
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        hint = None if field.takes_json else f"for plain text, use {name}={text}"
+        problem = f"not valid JSON after ':=' ({error.msg} at column {error.colno})"
+        raise InvalidInput(problem, hint=hint) from None
+    return name, validate(name, value)
+
+
+def unset_fields(names: Sequence[str]) -> Patch:
+    """A patch that clears every named field (sends ``null``); names may be comma-separated."""
+    data: dict[str, JSON] = {}
+    for name in (part.strip() for value in names for part in value.split(",")):
+        if name:
+            data[lookup(name).name] = None
+    if not data:
+        raise InvalidInput("no fields to clear: name at least one field")
+    return Patch(data)
+
+
+def flag_patch(field: str, value: bool) -> Patch:
+    """A patch that sets one boolean field (``starred``, ``is_archived``, ...) to ``value``."""
+    if lookup(field).kind is not FieldKind.BOOLEAN:
+        raise InvalidInput(f"field '{field}' is not a flag (a true/false field)")
+    return Patch({field: value})

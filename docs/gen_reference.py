@@ -2,7 +2,7 @@
 
 One page per command and sub-command (``star.md``, ``runs-show.md``, ``auth-login.md``, ...)
 and ``README.md`` indexing them. Everything comes from click's own data: the command tree, and
-each parameter's record and the usage line as ``dexbulk.cli_help`` builds them for ``--help``.
+each parameter's record and the usage line as ``dexbulk.cli.help`` builds them for ``--help``.
 Nothing comes from a terminal rendering, so the pages do not depend on the terminal's width.
 Markup in help texts is removed; a ``[bold]...[/bold]`` span (a command or a field, in
 dexbulk's help texts) becomes code.
@@ -31,7 +31,7 @@ if str(ROOT) not in sys.path:  # run as a script from a checkout without install
 
 # The markup parser, parameter records and usage line that `dexbulk --help` draws with;
 # plain and paragraphs are re-exported for tests/test_docs.py.
-from dexbulk.cli_help import markup, paragraphs, param_record, plain, usage  # noqa: E402
+from dexbulk.cli.help import markup, paragraphs, param_record, plain, usage  # noqa: E402
 
 __all__ = ["paragraphs", "plain", "render", "stale", "walk", "write"]
 REFERENCE_DIR = ROOT / "docs" / "reference"
@@ -69,7 +69,7 @@ class Node:
 def walk(app: typer.Typer | None = None) -> list[Node]:
     """Every visible command, depth first in registration order; the app itself comes first."""
     if app is None:
-        from dexbulk.cli import app as dexbulk_app
+        from dexbulk.cli.app import app as dexbulk_app
 
         app = dexbulk_app
     root = typer.main.get_command(app)

@@ -9,13 +9,12 @@ from pathlib import Path
 import pytest
 
 from dexbulk import journal as journal_module
-from dexbulk.batch import BatchReport, ContactResult
+from dexbulk.batches import BatchReport, ContactResult
 from dexbulk.errors import InvalidInput
 from dexbulk.journal import Journal, find_run, list_runs, load_run
-from dexbulk.patch import Update
-from dexbulk.plan import Plan
-from dexbulk.schema import JSON
+from dexbulk.plan import Plan, Update
 from dexbulk.secret import redact_argv
+from dexbulk.values import JSON
 from tests.conftest import TEST_KEY
 
 API = "https://dex.test/v1"

@@ -21,7 +21,7 @@ from dexbulk.sandbox.options import SandboxOptions
 from dexbulk.sandbox.seed import TAG_COLORS, timestamp
 from dexbulk.sandbox.store import Store
 from dexbulk.sandbox.validate import parse_batch
-from dexbulk.schema import normalize_uuid
+from dexbulk.values import normalize_uuid
 
 PAGE_SIZE = 500
 """GET /v1/contacts page size [seen: pages hold up to 500]."""

@@ -1,6 +1,6 @@
 """Checking a ``PUT /v1/contacts/`` body before anything is applied.
 
-Field rules come from :mod:`dexbulk.schema`, the same table the CLI validates patches with, so the
+Field rules come from :mod:`dexbulk.values`, the same table the CLI validates patches with, so the
 sandbox and the client agree on what Dex accepts. :func:`validate_fields` is the one place that
 knows about that module.
 """
@@ -12,7 +12,7 @@ from typing import Any
 
 from dexbulk.errors import InvalidInput
 from dexbulk.sandbox.envelope import ApiFailure
-from dexbulk.schema import normalize_uuid, validate_data
+from dexbulk.values import normalize_uuid, validate_data
 
 
 def validate_fields(data: Mapping[str, object]) -> dict[str, Any]:

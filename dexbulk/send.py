@@ -13,20 +13,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
-from dexbulk.batch import (
+from dexbulk.answers import Outcome
+from dexbulk.batches import (
     NOT_FOUND,
     BatchReport,
     BatchSizer,
     ContactResult,
-    Outcome,
     chunks,
     process_batch,
     send_all,
 )
 from dexbulk.errors import AuthRefused, ExitCode
 from dexbulk.journal import Journal
-from dexbulk.patch import Update
-from dexbulk.plan import Plan
+from dexbulk.plan import Plan, Update
 
 NOT_SENT = "not sent: the run stopped before this contact's batch"
 

@@ -21,12 +21,14 @@ reads ``[default]``. Profiles do **not** inherit from ``[default]``: a setting m
 reason is that ``[default]`` may hold an ``api_key``, and a ``--profile work`` run must never
 send the default account's key (or rate limits tuned for it) by accident.
 
-Reading, locating and safely editing the file's text is :mod:`dexbulk.configfile`.
+Reading, locating and safely editing the file's text is :mod:`dexbulk.configfile`. The API URL
+is checked here too (:func:`check_api_url`) before any key is sent to it.
 """
 
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -48,15 +50,8 @@ from dexbulk.configfile import (
     table_label,
     table_path,
 )
-from dexbulk.errors import ConfigError
+from dexbulk.errors import ConfigError, InvalidInput
 from dexbulk.secret import ApiKey
-
-__all__ = [  # show_path, table_label and DEFAULT_PROFILE are re-exported from configfile
-    "CONFIG_ENV", "DEFAULT_API_URL", "DEFAULT_PROFILE", "FILE_KEYS", "PROFILE_ENV",
-    "SETTING_ENV_VARS", "Setting", "Settings", "config_path", "config_show_rows",
-    "ensure_profile_table", "read_api_key", "remove_api_key_from_config", "resolve_settings",
-    "show_path", "table_label", "write_api_key_to_config",
-]  # fmt: skip
 
 DEFAULT_API_URL = "https://api.prod.getdex.com/v1"
 PROFILE_ENV = "DEXBULK_PROFILE"
@@ -347,3 +342,33 @@ def _edit(path: Path, profile: str, *, key: ApiKey | None = None, remove: bool =
     if doc is not None:
         _check_layout(doc)
     return edit(path, doc, profile, key=key, remove=remove)
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_api_url(url: str, *, source: str = "--api-url") -> str:
+    """Return ``url`` without a trailing slash, or raise if a key sent there could leak.
+
+    Plain ``http://`` is refused except for loopback hosts (the local sandbox), so the key is
+    never sent in clear text over a network.
+    """
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise InvalidInput(
+            f"{source}: {url!r} is not an API URL (expected https://host/v1, "
+            f"e.g. {DEFAULT_API_URL})"
+        )
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise InvalidInput(
+            f"{source}: {url!r} uses plain http; the API key would travel in clear text "
+            "(use https, or http only for 127.0.0.1/localhost)"
+        )
+    return url.strip().rstrip("/")

@@ -1,4 +1,4 @@
-"""Tests for dexbulk.ids: --ids values, ID files in every format, stdin, and the selection."""
+"""Tests for dexbulk.inputs.ids: --ids values, ID files in every format, stdin, the selection."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from dexbulk.errors import InvalidInput
-from dexbulk.ids import Selection, parse_ids_option, read_ids, select_ids
+from dexbulk.inputs.ids import parse_ids_option, read_ids, select_ids
+from dexbulk.plan import Selection
 
 A = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
 B = "0b5e7f0a-1111-4222-8333-944455556666"

@@ -1,4 +1,4 @@
-"""Tests for dexbulk.config: precedence, validation messages, profiles, and editing the file."""
+"""Tests for dexbulk.settings: precedence, validation messages, profiles, and editing the file."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from dexbulk.config import (
+from dexbulk.configfile import show_path
+from dexbulk.errors import ConfigError
+from dexbulk.secret import ApiKey
+from dexbulk.settings import (
     DEFAULT_API_URL,
     Setting,
     config_path,
@@ -18,11 +21,8 @@ from dexbulk.config import (
     read_api_key,
     remove_api_key_from_config,
     resolve_settings,
-    show_path,
     write_api_key_to_config,
 )
-from dexbulk.errors import ConfigError
-from dexbulk.secret import ApiKey
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -5,15 +5,14 @@ Errors become messages and exit codes in one place: :func:`handle_errors`.
 
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from dexbulk import __version__
-from dexbulk.cli_help import DexbulkCommand, DexbulkGroup
-from dexbulk.errors import EXIT_CODE_HELP, DexbulkError, ExitCode
-from dexbulk.options import (
+from dexbulk.cli.help import DexbulkCommand, DexbulkGroup
+from dexbulk.cli.options import (
     OutputArgs,
     PatchFormat,
     SelectArgs,
@@ -22,9 +21,10 @@ from dexbulk.options import (
     selection_options,
     sending_options,
 )
+from dexbulk.errors import EXIT_CODE_HELP, DexbulkError, ExitCode
 
 if TYPE_CHECKING:
-    from dexbulk.runner import Env
+    from dexbulk.cli.context import Env
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -49,7 +49,7 @@ TOOLS_PANEL = "Tools"
 
 def env() -> "Env":
     """The I/O of this process (read at call time, so test runners can swap streams)."""
-    from dexbulk.runner import Env
+    from dexbulk.cli.context import Env
 
     return Env()
 
@@ -101,14 +101,14 @@ def main(
 
 def complete_fields(incomplete: str) -> list[str]:
     """Shell completion: field names for ``unset``."""
-    from dexbulk.schema import FIELDS
+    from dexbulk.fields import FIELDS
 
     return [name for name in FIELDS if name.startswith(incomplete)]
 
 
 def complete_items(incomplete: str) -> list[str]:
     """Shell completion: ``FIELD=`` (or ``FIELD:=`` for JSON-valued fields) for ``set``."""
-    from dexbulk.schema import FIELDS
+    from dexbulk.fields import FIELDS
 
     if "=" in incomplete:
         return []
@@ -122,9 +122,9 @@ def complete_items(incomplete: str) -> list[str]:
 def _send_selected(
     select: SelectArgs, send: SendArgs, output: OutputArgs, command: str, patch: Any
 ) -> ExitCode:
-    from dexbulk.ids import select_ids
+    from dexbulk.cli.context import send_plan
+    from dexbulk.inputs.ids import select_ids
     from dexbulk.plan import plan_for_selection
-    from dexbulk.runner import send_plan
 
     e = env()
     selection = select_ids(
@@ -137,7 +137,7 @@ def _send_selected(
 
 def _flag_command(name: str, field: str, value: bool, summary: str) -> None:
     def command(select: SelectArgs, send: SendArgs, output: OutputArgs) -> ExitCode:
-        from dexbulk.patch import flag_patch
+        from dexbulk.plan import flag_patch
 
         return _send_selected(select, send, output, name, flag_patch(field, value))
 
@@ -186,7 +186,7 @@ def set_(
 
     Example: [bold]dexbulk set company=Acme job_title="Head of Sales" --from ids.txt[/bold]
     """
-    from dexbulk.patch import parse_items
+    from dexbulk.plan import parse_items
 
     return _send_selected(select, send, output, "set " + " ".join(items), parse_items(items))
 
@@ -214,7 +214,7 @@ def unset(
 
     Example: [bold]dexbulk unset job_title --from ids.txt --dry-run[/bold]
     """
-    from dexbulk.patch import unset_fields
+    from dexbulk.plan import unset_fields
 
     return _send_selected(select, send, output, "unset " + " ".join(fields), unset_fields(fields))
 
@@ -241,10 +241,10 @@ def apply(
 
     Example: [bold]dexbulk apply patch.yaml --from ids.txt[/bold]  ·  [bold]dexbulk apply updates.csv[/bold]
     """
+    from dexbulk.cli.context import send_plan
     from dexbulk.errors import InvalidInput
-    from dexbulk.patch import Patch, load_patch
-    from dexbulk.plan import plan_for_updates
-    from dexbulk.runner import send_plan
+    from dexbulk.inputs.patches import load_patch
+    from dexbulk.plan import Patch, plan_for_updates
 
     e = env()
     loaded = load_patch(file, stdin=e.stdin, fmt=fmt)
@@ -280,26 +280,26 @@ def fields_(
 
     Example: [bold]dexbulk fields --advanced[/bold]
     """
-    from dexbulk import report
-    from dexbulk.schema import FIELDS
+    from dexbulk.cli import render
+    from dexbulk.fields import FIELDS
 
     e = env()
     if as_json:
-        report.write_json(e.stdout, [
+        render.write_json(e.stdout, [
             {"name": f.name, "type": f.kind.value, "group": f.group, "advanced": f.advanced,
              "example": f.example, "description": f.description, "choices": list(f.choices)}
             for f in FIELDS.values()
         ])  # fmt: skip
         return
-    report.render_fields(report.make_console(e.stdout), list(FIELDS.values()), advanced=advanced)
+    render.render_fields(render.make_console(e.stdout), list(FIELDS.values()), advanced=advanced)
 
 
-def run() -> None:
-    """The console script: run the app."""
-    app(prog_name="dexbulk")
+def run(argv: "Sequence[str] | None" = None) -> None:
+    """The console script: run the app on ``argv`` (default ``sys.argv[1:]``); always exits."""
+    app(args=list(argv) if argv is not None else None, prog_name="dexbulk")
 
 
 # Registers runs, resume, retry, sandbox, demo, auth and config on `app` (they import it).
-from dexbulk import cli_admin  # noqa: E402
+from dexbulk.cli import admin  # noqa: E402
 
-cli_admin.register()
+admin.register()

@@ -1,4 +1,4 @@
-"""Tests for dexbulk.patch: the item grammar, unset/flags, and every patch-file shape."""
+"""Tests for dexbulk.plan: the item grammar, unset/flags, and every patch-file shape."""
 
 from __future__ import annotations
 
@@ -9,15 +9,8 @@ from pathlib import Path
 import pytest
 
 from dexbulk.errors import InvalidInput
-from dexbulk.patch import (
-    Patch,
-    Update,
-    UpdateList,
-    flag_patch,
-    load_patch,
-    parse_items,
-    unset_fields,
-)
+from dexbulk.inputs.patches import load_patch
+from dexbulk.plan import Patch, Update, UpdateList, flag_patch, parse_items, unset_fields
 
 A = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
 B = "0b5e7f0a-1111-4222-8333-944455556666"

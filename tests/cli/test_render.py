@@ -1,4 +1,4 @@
-"""Tests for dexbulk.report: what people see on stderr, drawn on a StringIO console."""
+"""Tests for dexbulk.cli.render: what people see on stderr, drawn on a StringIO console."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import io
 import pytest
 from rich.console import Console
 
-from dexbulk import report
-from dexbulk.batch import ContactResult
-from dexbulk.run import RunResult
+from dexbulk.batches import ContactResult
+from dexbulk.cli import render
+from dexbulk.send import RunResult
 
 A = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
 B = "8df02237-1111-4b50-8888-8dd25736052b"
@@ -33,7 +33,7 @@ def test_failure_messages_are_printed_as_written(message: str) -> None:
     con, out = console()
     result = result_with(message)
     result.notes.append(f"Dex said {message}")
-    report.render_summary(con, result)
+    render.render_summary(con, result)
     text = out.getvalue()
     assert f"✗ {B}: {message}\n" in text
     assert f"note: Dex said {message}" in text
@@ -42,15 +42,15 @@ def test_failure_messages_are_printed_as_written(message: str) -> None:
 def test_a_failure_line_is_never_wrapped_however_narrow_the_console() -> None:
     con, out = console(width=40)
     long_reason = "contact cannot be updated because the server said so at length"
-    report.render_failures(con, result_with(long_reason))
+    render.render_failures(con, result_with(long_reason))
     assert out.getvalue() == f"  ✗ {B}: {long_reason}\n"
 
 
 def test_more_failures_than_shown_point_to_the_files() -> None:
     con, out = console()
-    report.render_failures(con, result_with(*["bad"] * (report.FAILURES_SHOWN + 3)))
+    render.render_failures(con, result_with(*["bad"] * (render.FAILURES_SHOWN + 3)))
     lines = out.getvalue().splitlines()
-    assert len(lines) == report.FAILURES_SHOWN + 1
+    assert len(lines) == render.FAILURES_SHOWN + 1
     assert lines[-1] == "  … and 3 more (see --results or --failed-to)"
 
 
@@ -62,7 +62,7 @@ def test_the_plan_shows_a_bracketed_url_as_written() -> None:
         "apiUrl": url, "data": None,
         "firstRequest": {"method": "PUT", "url": url + "/contacts/", "headers": {}, "body": []},
     }  # fmt: skip
-    report.render_plan(con, document)
+    render.render_plan(con, document)
     text = out.getvalue()
     assert url in text
     assert f"First request: PUT {url}/contacts/" in text

@@ -8,9 +8,30 @@ when a 400/422 is about the size of the request.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Literal
 
-from dexbulk.batch import Outcome
 from dexbulk.errors import AuthRefused
+
+OutcomeKind = Literal["ok", "rejected", "too_large", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What the API said about one request.
+
+    ``ok``: accepted, ``count`` contacts updated (``None`` if Dex did not say);
+    ``rejected``: refused because of its content (400/404/422), worth splitting;
+    ``too_large``: refused because of its size (413); ``failed``: transient or unknown failure
+    after every retry, or unreachable.
+    """
+
+    kind: OutcomeKind
+    status: int | None
+    count: int | None
+    message: str | None
+    attempts: int
+
 
 REJECT_STATUSES = frozenset({400, 404, 422})
 _UNITS = r"(contacts|items|updates|records|elements|entries|objects)"

@@ -1,4 +1,4 @@
-"""Tests for dexbulk.client: the request sent, the classification of answers, retries, pacing."""
+"""Tests for dexbulk.dex: the request sent, the classification of answers, retries, pacing."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from responses.registries import OrderedRegistry
 from urllib3 import HTTPResponse
 
 from dexbulk import __version__
-from dexbulk.batch import Outcome
-from dexbulk.client import (
+from dexbulk.answers import Outcome
+from dexbulk.dex import (
     MAX_BACKOFF,
     MAX_RETRY_AFTER,
     THROTTLE_RETRIES,
@@ -28,7 +28,7 @@ from dexbulk.client import (
     encode_batch,
 )
 from dexbulk.errors import AuthRefused, ExitCode
-from dexbulk.patch import Update
+from dexbulk.plan import Update
 from dexbulk.ratelimit import RateLimiter
 from dexbulk.secret import ApiKey
 from tests.conftest import TEST_KEY

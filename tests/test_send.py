@@ -1,4 +1,4 @@
-"""Tests for dexbulk.run: one bulk run against a fake transport, its result, exit code, journal."""
+"""Tests for dexbulk.send: one bulk run against a fake transport, its result, exit code, journal."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from dexbulk.batch import NOT_FOUND, ContactResult, Outcome
+from dexbulk.answers import Outcome
+from dexbulk.batches import NOT_FOUND, ContactResult
 from dexbulk.errors import AuthRefused, ExitCode
 from dexbulk.journal import Journal, load_run
-from dexbulk.patch import Update
-from dexbulk.plan import Plan
-from dexbulk.run import NOT_SENT, RunResult, SendOptions, describe, execute
+from dexbulk.plan import Plan, Update
+from dexbulk.send import NOT_SENT, RunResult, SendOptions, describe, execute
 from tests.conftest import TEST_KEY
 
 API = "https://dex.test/v1"

@@ -1,4 +1,4 @@
-"""Tests for dexbulk.schema: the field table, coercion of text, validation of JSON values."""
+"""Tests for dexbulk.values: the field table, coercion of text, validation of JSON values."""
 
 from __future__ import annotations
 
@@ -7,21 +7,8 @@ import json
 import pytest
 
 from dexbulk.errors import InvalidInput
-from dexbulk.schema import (
-    FIELDS,
-    FREQUENCIES,
-    FREQUENCY_ALIASES,
-    FieldKind,
-    coerce,
-    is_uuid,
-    kind_of,
-    lookup,
-    normalize_uuid,
-    quote,
-    suggest,
-    validate,
-    validate_data,
-)
+from dexbulk.fields import FIELDS, FREQUENCIES, FREQUENCY_ALIASES, FieldKind, lookup, suggest
+from dexbulk.values import coerce, is_uuid, kind_of, normalize_uuid, quote, validate, validate_data
 
 U = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
 V = "0b5e7f0a-1111-4222-8333-944455556666"

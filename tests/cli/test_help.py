@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import typer
 
-from dexbulk.cli import app
-from dexbulk.cli_help import (
+from dexbulk.cli.app import app
+from dexbulk.cli.help import (
     ANSI_BOLD,
     DexbulkCommand,
     DexbulkGroup,
@@ -22,8 +22,8 @@ from dexbulk.cli_help import (
     sections,
     usage,
 )
+from tests.cli.test_app import invoke
 from tests.conftest import TEST_KEY
-from tests.test_cli import invoke
 
 ROOT = typer.main.get_command(app)
 

@@ -14,29 +14,11 @@ import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
-from dexbulk.patch import Update
+from dexbulk.answers import Outcome
+from dexbulk.plan import Update
 
-OutcomeKind = Literal["ok", "rejected", "too_large", "failed"]
 NOT_FOUND = "not found or not yours (Dex did not update it)"
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What the API said about one request.
-
-    ``ok``: accepted, ``count`` contacts updated (``None`` if Dex did not say);
-    ``rejected``: refused because of its content (400/404/422), worth splitting;
-    ``too_large``: refused because of its size (413); ``failed``: transient or unknown failure
-    after every retry, or unreachable.
-    """
-
-    kind: OutcomeKind
-    status: int | None
-    count: int | None
-    message: str | None
-    attempts: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,8 @@
 
 A file holds either one data object for every selected contact, or one per contact: the API
 body itself as JSON or YAML, JSON Lines of ``{"contactId", "data"}``, or CSV/TSV with an ID
-column and one column per field. Everything is validated through :mod:`dexbulk.schema`, and
-errors name the file, line or item. :func:`load_patch` is re-exported by :mod:`dexbulk.patch`.
+column and one column per field. Everything is validated through :mod:`dexbulk.values`, and
+errors name the file, line or item.
 """
 
 from __future__ import annotations
@@ -16,20 +16,10 @@ from pathlib import Path
 from typing import TextIO
 
 from dexbulk.errors import InvalidInput
-from dexbulk.ids import STDIN_NAME, file_error, id_column, json_lines
-from dexbulk.schema import (
-    FIELDS,
-    JSON,
-    Field,
-    coerce,
-    kind_of,
-    normalize_uuid,
-    quote,
-    suggest,
-    validate,
-    validate_data,
-)
-from dexbulk.updates import Patch, Update, UpdateList
+from dexbulk.fields import FIELDS, Field, suggest
+from dexbulk.inputs.ids import STDIN_NAME, file_error, id_column, json_lines
+from dexbulk.plan import Patch, Update, UpdateList
+from dexbulk.values import JSON, coerce, kind_of, normalize_uuid, quote, validate, validate_data
 
 PATCH_FORMATS = ("auto", "json", "yaml", "jsonl", "csv", "tsv")
 _EXTENSIONS = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".jsonl": "jsonl"}

@@ -18,12 +18,12 @@ from typing import IO, TextIO
 
 from rich.console import Console
 
-from dexbulk.batch import ContactResult
+from dexbulk.batches import ContactResult
+from dexbulk.cli.options import OutputArgs, SendArgs
 from dexbulk.errors import AuthRefused, ExitCode, InvalidInput
-from dexbulk.options import OutputArgs, SendArgs
 from dexbulk.plan import Plan
-from dexbulk.run import RunResult, SendOptions, describe
 from dexbulk.secret import ApiKey, redact_argv
+from dexbulk.send import RunResult, SendOptions, describe
 
 
 @dataclass
@@ -42,7 +42,7 @@ class Env:
 
     def console(self, output: OutputArgs | None = None) -> Console:
         """The human-facing console on stderr."""
-        from dexbulk.report import make_console
+        from dexbulk.cli.render import make_console
 
         quiet = bool(output and output.quiet)
         return make_console(self.stderr, no_color=bool(output and output.no_color), quiet=quiet)
@@ -67,8 +67,7 @@ class Target:
 
 def resolve_target(send: SendArgs, env: Env, *, api_url: str | None = None) -> Target:
     """Flags > environment > config profile > defaults, validated."""
-    from dexbulk.config import resolve_settings
-    from dexbulk.urls import check_api_url
+    from dexbulk.settings import check_api_url, resolve_settings
 
     flags = {
         "api_url": send.api_url or api_url, "batch_size": send.batch_size,
@@ -152,7 +151,7 @@ def send_plan(
     api_url: str | None = None,
 ) -> ExitCode:
     """Dry-run or send ``plan``, render the outcome, and return the exit code."""
-    from dexbulk import report
+    from dexbulk.cli import render
 
     console = env.console(output)
     target = resolve_target(send, env, api_url=api_url)
@@ -161,9 +160,9 @@ def send_plan(
     if output.dry_run:
         document = describe(plan, target.options, target.api_url)
         if output.json:
-            report.write_json(env.stdout, document)
+            render.write_json(env.stdout, document)
         else:
-            report.render_plan(console, document)
+            render.render_plan(console, document)
         return ExitCode.OK
     key = api_key_for(send, env, target)
     if key.source == "--api-key":
@@ -187,24 +186,24 @@ def send_plan(
                 for u in plan.updates
             ]
             for stream, write in (
-                (results_stream, report.write_results),
-                (failed_stream, report.write_failed_ids),
+                (results_stream, render.write_results),
+                (failed_stream, render.write_failed_ids),
             ):
                 if stream is not None:
                     write(stream, RunResult(None, plan.total, plan.duplicates, refused))
             raise
         if results_stream is not None:
-            report.write_results(results_stream, result)
+            render.write_results(results_stream, result)
         if failed_stream is not None:
-            report.write_failed_ids(failed_stream, result)
+            render.write_failed_ids(failed_stream, result)
     if output.json:
-        report.write_json(env.stdout, report.run_document(result))
+        render.write_json(env.stdout, render.run_document(result))
     if output.quiet:
         # --quiet drops the summary, not the errors: failed contacts and the way to finish.
-        console = report.make_console(env.stderr, no_color=output.no_color)
-        report.render_failures(console, result)
+        console = render.make_console(env.stderr, no_color=output.no_color)
+        render.render_failures(console, result)
     else:
-        report.render_summary(console, result)
+        render.render_summary(console, result)
     if result.state == "interrupted" and result.run_id:
         console.print(f"resume with: dexbulk resume {result.run_id}")
     elif result.failed and result.run_id:
@@ -228,11 +227,11 @@ def _execute(
     plan: Plan, target: Target, key: ApiKey, output: OutputArgs, env: Env,
     argv: Sequence[str], console: Console, resume_of: tuple[str, str] | None,
 ) -> RunResult:  # fmt: skip
-    from dexbulk import report
-    from dexbulk.client import DexClient
+    from dexbulk.cli import render
+    from dexbulk.dex import DexClient
     from dexbulk.journal import Journal, default_runs_dir
     from dexbulk.ratelimit import RateLimiter
-    from dexbulk.run import execute
+    from dexbulk.send import execute
 
     configure_logging(output, env.stderr)
     options = target.options
@@ -258,7 +257,7 @@ def _execute(
     try:
         with (
             interrupts(stop, console),
-            report.progress_bar(console, plan.total, enabled=progress_on) as advance,
+            render.progress_bar(console, plan.total, enabled=progress_on) as advance,
         ):
             return execute(
                 plan, client, options, journal=journal, progress=advance, stop=stop,

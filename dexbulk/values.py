@@ -1,12 +1,11 @@
 """How text becomes a field value, and how parsed JSON values are validated.
 
 The fields themselves (names, kinds, examples, choices, nested shapes) are the table in
-:mod:`dexbulk.fields`; this module re-exports it, so ``from dexbulk.schema import FIELDS``
-keeps working. :func:`coerce` turns the text of ``FIELD=VALUE`` (command line, CSV cells) into
-a value; :func:`validate` checks an already-parsed JSON value (``FIELD:=JSON``, JSON/YAML
-files). Both return the value exactly as it will be sent and raise :class:`InvalidInput` with a
-one-line message that quotes what the user gave and says what was expected. ``None`` (JSON
-``null``) is always accepted: it is how a field is cleared in Dex.
+:mod:`dexbulk.fields`. :func:`coerce` turns the text of ``FIELD=VALUE`` (command line, CSV
+cells) into a value; :func:`validate` checks an already-parsed JSON value (``FIELD:=JSON``,
+JSON/YAML files). Both return the value exactly as it will be sent and raise
+:class:`InvalidInput` with a one-line message that quotes what the user gave and says what was
+expected. ``None`` (JSON ``null``) is always accepted: it is how a field is cleared in Dex.
 """
 
 from __future__ import annotations
@@ -22,8 +21,6 @@ from typing import TypeAlias
 from dexbulk.errors import InvalidInput
 from dexbulk.fields import (
     EXAMPLE_TIMESTAMP,
-    FIELDS,
-    FREQUENCIES,
     FREQUENCY_ALIASES,
     FREQUENCY_EXPECTED,
     INT_RANGES,
@@ -31,14 +28,7 @@ from dexbulk.fields import (
     Field,
     FieldKind,
     lookup,
-    suggest,
 )
-
-__all__ = [  # the field table is re-exported: other modules import it from here
-    "FIELDS", "FREQUENCIES", "FREQUENCY_ALIASES", "JSON", "Field", "FieldKind", "Validator",
-    "coerce", "is_uuid", "kind_of", "lookup", "normalize_uuid", "quote", "suggest", "validate",
-    "validate_data",
-]  # fmt: skip
 
 JSON: TypeAlias = "bool | int | float | str | list[JSON] | dict[str, JSON] | None"
 """Any JSON value, as produced by :func:`json.loads`."""

@@ -35,9 +35,8 @@ from urllib3.exceptions import InvalidHeader
 from urllib3.util.retry import Retry
 
 from dexbulk import __version__
-from dexbulk.answer import Answer
-from dexbulk.batch import Outcome
-from dexbulk.patch import Update
+from dexbulk.answers import Answer, Outcome
+from dexbulk.plan import Update
 from dexbulk.ratelimit import RateLimiter, Sleeper
 from dexbulk.secret import ApiKey
 

@@ -1,4 +1,4 @@
-"""Tests for dexbulk.batch: settling contacts, bisection, shrinking, verification, send loop."""
+"""Tests for dexbulk.batches: settling contacts, bisection, shrinking, verification, send loop."""
 
 from __future__ import annotations
 
@@ -8,18 +8,18 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 
-from dexbulk.batch import (
+from dexbulk.answers import Outcome
+from dexbulk.batches import (
     NOT_FOUND,
     BatchReport,
     BatchSizer,
     ContactResult,
-    Outcome,
     chunks,
     process_batch,
     send_all,
 )
 from dexbulk.errors import AuthRefused
-from dexbulk.patch import Update
+from dexbulk.plan import Update
 
 
 def cid(n: int) -> str:

@@ -19,9 +19,9 @@ from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:
+    from dexbulk.fields import Field
     from dexbulk.journal import RunState
-    from dexbulk.run import RunResult
-    from dexbulk.schema import Field
+    from dexbulk.send import RunResult
 
 FAILURES_SHOWN = 10
 
@@ -118,7 +118,7 @@ def render_summary(console: Console, result: RunResult) -> None:
         ("failed", f"{len(result.failed):,}"),
         ("not sent", f"{result.not_sent:,}"),
         ("batches", f"{result.batches:,} ({result.requests:,} requests)"),
-        ("retries", f"{result.retries:,}" + (f" ({result.throttled} for 429)" if result.throttled else "")),  # noqa: E501
+        ("retries", f"{result.retries:,}" + (f" ({result.throttled} for 429)" if result.throttled else "")),
         ("elapsed", f"{result.elapsed:.2f} s"),
         ("contacts/s", f"{s['contactsPerSecond']}" if s["contactsPerSecond"] else "-"),
     ]  # fmt: skip

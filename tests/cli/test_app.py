@@ -17,7 +17,7 @@ import responses
 from typer.testing import CliRunner
 
 from dexbulk import __version__
-from dexbulk.cli import app
+from dexbulk.cli.app import app
 from tests.conftest import TEST_KEY
 
 API = "https://api.test.example/v1"
@@ -383,15 +383,6 @@ def test_runs_lists_a_command_and_a_reason_that_look_like_markup(
     assert shown.code == 0, shown
     assert f"✗ {A}: note [/] is not allowed" in shown.stdout
 
-
-def test_library_import_does_not_import_typer_or_rich() -> None:
-    code = (
-        "import sys, dexbulk.run, dexbulk.client, dexbulk.patch, dexbulk.ids;"
-        "bad = [m for m in ('typer', 'rich', 'click') if m in sys.modules];"
-        "print(bad); sys.exit(1 if bad else 0)"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_version_does_not_import_the_sending_stack() -> None:

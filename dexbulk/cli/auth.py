@@ -6,7 +6,7 @@ import getpass
 
 from rich.markup import escape
 
-from dexbulk.config import config_path, config_show_rows, resolve_settings
+from dexbulk.cli.context import Env
 from dexbulk.credentials import (
     delete_api_key,
     find_api_key,
@@ -16,9 +16,8 @@ from dexbulk.credentials import (
     validate_api_key,
 )
 from dexbulk.errors import ApiError, ExitCode, InvalidInput
-from dexbulk.runner import Env
 from dexbulk.secret import ApiKey
-from dexbulk.urls import check_api_url
+from dexbulk.settings import check_api_url, config_path, config_show_rows, resolve_settings
 
 
 def _settings(
@@ -35,7 +34,7 @@ def _settings(
 
 def check_key(key: ApiKey, api_url: str) -> int | None:
     """One cheap authenticated request (``GET /v1/contacts/count``); raises AuthRefused."""
-    from dexbulk.client import DexClient
+    from dexbulk.dex import DexClient
 
     client = DexClient(api_url, key, timeout=15, max_attempts=2)
     try:
@@ -107,12 +106,12 @@ def logout(env: Env, *, profile: str | None) -> None:
 
 def show_config(env: Env, *, profile: str | None, as_json: bool) -> None:
     """Every effective setting with its source."""
-    from dexbulk import report
+    from dexbulk.cli import render
 
     settings = resolve_settings(flags={}, env=env.environ, profile=profile)
     rows = config_show_rows(settings)
     if as_json:
-        report.write_json(
+        render.write_json(
             env.stdout, {name: {"value": value, "source": src} for name, value, src in rows}
         )
         return
@@ -121,4 +120,4 @@ def show_config(env: Env, *, profile: str | None, as_json: bool) -> None:
     table = Table("setting", "value", "source", title=f"config {settings.path}")
     for row in rows:
         table.add_row(*row)
-    report.make_console(env.stdout).print(table)
+    render.make_console(env.stdout).print(table)

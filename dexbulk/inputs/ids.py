@@ -13,12 +13,12 @@ import csv
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from itertools import chain
 from typing import TextIO
 
 from dexbulk.errors import InvalidInput
-from dexbulk.schema import kind_of, normalize_uuid, quote
+from dexbulk.plan import Selection
+from dexbulk.values import kind_of, normalize_uuid, quote
 
 FORMATS = ("auto", "lines", "csv", "tsv", "jsonl", "json")
 ID_KEYS = ("contactId", "contact_id", "id")
@@ -184,20 +184,6 @@ def _json_array(lines: Iterable[str], name: str, start: int) -> Iterator[str]:
         raise InvalidInput(f"{name}: expected a JSON array of contact IDs (got {kind_of(data)})")
     for index, item in enumerate(data, 1):
         yield id_from_item(item, f"{name} item {index}")
-
-
-@dataclass(frozen=True)
-class Selection:
-    """The contacts a run is about: unique lower-case IDs in first-seen order."""
-
-    ids: tuple[str, ...]
-    duplicates: int = 0
-    """How many repeated IDs were dropped."""
-    sources: tuple[str, ...] = ()
-    """Where the IDs came from, for people: ``--ids``, ``ids.txt``, ``<stdin>``."""
-
-    def __len__(self) -> int:
-        return len(self.ids)
 
 
 def file_error(path: str, error: Exception) -> InvalidInput:

@@ -10,10 +10,10 @@ from typing import Annotated, Any
 
 import typer
 
-from dexbulk.cli import EXIT_CODES_EPILOG, RUNS_PANEL, TOOLS_PANEL, app, env, handle_errors
-from dexbulk.cli_help import DexbulkCommand, DexbulkGroup
+from dexbulk.cli.app import EXIT_CODES_EPILOG, RUNS_PANEL, TOOLS_PANEL, app, env, handle_errors
+from dexbulk.cli.help import DexbulkCommand, DexbulkGroup
+from dexbulk.cli.options import OutputArgs, SendArgs, output_options, sending_options
 from dexbulk.errors import ExitCode, InvalidInput
-from dexbulk.options import OutputArgs, SendArgs, output_options, sending_options
 
 runs_app = typer.Typer(no_args_is_help=False, cls=DexbulkGroup, rich_markup_mode=None)
 auth_app = typer.Typer(
@@ -53,15 +53,15 @@ def runs_list(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from dexbulk import report
+    from dexbulk.cli import render
     from dexbulk.journal import default_runs_dir, list_runs
 
     e = env()
     runs = list_runs(default_runs_dir(e.environ), limit)
     if as_json:
-        report.write_json(e.stdout, [run.summary() for run in runs])
+        render.write_json(e.stdout, [run.summary() for run in runs])
     else:
-        report.render_runs(report.make_console(e.stdout), runs)
+        render.render_runs(render.make_console(e.stdout), runs)
 
 
 @runs_app.command("show", cls=DexbulkCommand)
@@ -71,7 +71,7 @@ def runs_show(run_id: RunId, as_json: JsonFlag = False) -> None:
 
     Example: [bold]dexbulk runs show last[/bold]
     """
-    from dexbulk import report
+    from dexbulk.cli import render
     from dexbulk.journal import default_runs_dir, load_run
 
     e = env()
@@ -85,10 +85,10 @@ def runs_show(run_id: RunId, as_json: JsonFlag = False) -> None:
         {k: v for k, v in r.to_json().items() if k != "ok"} for r in run.failed.values()
     ]
     if as_json:
-        report.write_json(e.stdout, document)
+        render.write_json(e.stdout, document)
         return
-    console = report.make_console(e.stdout)
-    report.render_runs(console, [run])
+    console = render.make_console(e.stdout)
+    render.render_runs(console, [run])
     console.print(f"command line: {' '.join(run.start.get('argv') or [])}", markup=False)
     console.print(f"journal: {run.path}", markup=False)
     for failure in run.failed.values():
@@ -96,9 +96,9 @@ def runs_show(run_id: RunId, as_json: JsonFlag = False) -> None:
 
 
 def _continue(run_id: str, mode: str, send: SendArgs, output: OutputArgs) -> ExitCode:
+    from dexbulk.cli.context import send_plan
     from dexbulk.journal import default_runs_dir, load_run
     from dexbulk.plan import Plan
-    from dexbulk.runner import send_plan
 
     e = env()
     run = load_run(default_runs_dir(e.environ), run_id)
@@ -255,7 +255,7 @@ def demo(
 
     Example: [bold]dexbulk demo[/bold]
     """
-    from dexbulk.demo import run_demo
+    from dexbulk.cli.demo import run_demo
 
     return run_demo(env(), contacts=contacts, progress=not no_progress)
 
@@ -278,7 +278,7 @@ def auth_login(
 
     Example: [bold]dexbulk auth login[/bold]  ·  [bold]pass show dex | dexbulk auth login --with-token[/bold]
     """
-    from dexbulk.auth import login
+    from dexbulk.cli.auth import login
 
     login(env(), with_token=with_token, profile=profile, api_url=api_url)
 
@@ -297,7 +297,7 @@ def auth_status(
 
     Example: [bold]dexbulk auth status[/bold]
     """
-    from dexbulk.auth import status
+    from dexbulk.cli.auth import status
 
     return status(env(), profile=profile, api_url=api_url)
 
@@ -313,7 +313,7 @@ def auth_logout(
 
     Example: [bold]dexbulk auth logout[/bold]
     """
-    from dexbulk.auth import logout
+    from dexbulk.cli.auth import logout
 
     logout(env(), profile=profile)
 
@@ -330,7 +330,7 @@ def config_show(
 
     Example: [bold]DEXBULK_PROFILE=work dexbulk config show[/bold]
     """
-    from dexbulk.auth import show_config
+    from dexbulk.cli.auth import show_config
 
     show_config(env(), profile=profile, as_json=as_json)
 
@@ -342,7 +342,7 @@ def config_path_cmd() -> None:
 
     Example: [bold]$EDITOR "$(dexbulk config path)"[/bold]
     """
-    from dexbulk.config import config_path
+    from dexbulk.settings import config_path
 
     e = env()
     print(config_path(e.environ), file=e.stdout)

@@ -1,7 +1,7 @@
 """``dexbulk demo``: a real bulk update against the built-in sandbox, start to finish.
 
 Only the base URL and the key differ from a real run: contacts are selected from a file, the
-plan is shown, and the update goes through :func:`dexbulk.runner.send_plan` like any command.
+plan is shown, and the update goes through :func:`dexbulk.cli.context.send_plan` like any command.
 """
 
 from __future__ import annotations
@@ -12,13 +12,12 @@ from pathlib import Path
 
 from rich.table import Table
 
+from dexbulk.cli.context import Env, send_plan
+from dexbulk.cli.options import OutputArgs, SendArgs
 from dexbulk.errors import ExitCode
-from dexbulk.ids import select_ids
-from dexbulk.options import OutputArgs, SendArgs
-from dexbulk.patch import parse_items
-from dexbulk.plan import plan_for_selection
-from dexbulk.run import SendOptions
-from dexbulk.runner import Env, send_plan
+from dexbulk.inputs.ids import select_ids
+from dexbulk.plan import parse_items, plan_for_selection
+from dexbulk.send import SendOptions
 
 DEMO_CHANGE = ("company=Acme Corp", "starred=true", "frequency=monthly")
 SHOWN = 5
@@ -26,9 +25,9 @@ SHOWN = 5
 
 def run_demo(env: Env, *, contacts: int = 250, progress: bool = True) -> ExitCode:
     """Start a sandbox, update ``contacts`` contacts in it, and show what changed."""
-    from dexbulk import report
-    from dexbulk.run import describe
+    from dexbulk.cli import render
     from dexbulk.sandbox import Sandbox, SandboxOptions
+    from dexbulk.send import describe
 
     console = env.console()
     with (
@@ -67,7 +66,7 @@ def run_demo(env: Env, *, contacts: int = 250, progress: bool = True) -> ExitCod
         )  # fmt: skip
         console.print("[bold]3.[/bold] The dry-run plan (what --dry-run shows; nothing sent yet):")
         document = describe(plan, _dry_run_options(send), sandbox.url)
-        report.render_plan(console, document, body_items=2)
+        render.render_plan(console, document, body_items=2)
 
         console.print("[bold]4.[/bold] Sending it for real, in batches of 25 with 4 workers:")
         code = send_plan(plan, send, replace(output, dry_run=False), demo_env, ["dexbulk", "demo"])
