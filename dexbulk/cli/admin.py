@@ -1,167 +1,42 @@
-"""Commands around the updates: runs, resume, retry, sandbox, demo, auth and config.
+"""The tool commands: fields, sandbox, demo, auth (login, status, logout), config (show, path)."""
 
-Registered on the app by :func:`register`; same habits as ``cli.py``.
-"""
-
-import sys
-from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from dexbulk.cli.app import EXIT_CODES_EPILOG, RUNS_PANEL, TOOLS_PANEL, app, env, handle_errors
+from dexbulk.cli.context import Env
 from dexbulk.cli.help import DexbulkCommand, DexbulkGroup
-from dexbulk.cli.options import OutputArgs, SendArgs, output_options, sending_options
-from dexbulk.errors import ExitCode, InvalidInput
-
-runs_app = typer.Typer(no_args_is_help=False, cls=DexbulkGroup, rich_markup_mode=None)
-auth_app = typer.Typer(
-    cls=DexbulkGroup,
-    rich_markup_mode=None,
-    help="Log in, check and log out: where the API key is kept.",
-    no_args_is_help=True,
-)
-config_app = typer.Typer(
-    cls=DexbulkGroup,
-    rich_markup_mode=None,
-    help="Show the effective configuration and where it comes from.",
-    no_args_is_help=True,
-)
-
-RunId = Annotated[
-    str,
-    typer.Argument(
-        help="A run ID, a unique prefix of one, or 'last'.", show_default=False, metavar="RUN_ID"
-    ),
-]
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
+from dexbulk.cli.options import JsonFlag
+from dexbulk.errors import ExitCode
 
 
-@runs_app.callback(invoke_without_command=True)
-@handle_errors
-def runs_list(
-    ctx: typer.Context,
-    limit: Annotated[
-        int, typer.Option("--limit", help="How many runs to list.", min=1, metavar="N")
-    ] = 20,
-    as_json: JsonFlag = False,
+def fields_(
+    advanced: Annotated[
+        bool, typer.Option("--advanced", help="Also show fields written by Dex's syncs.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the fields as JSON on stdout.")
+    ] = False,
 ) -> None:
-    """List and inspect past runs (their journals); alone, list recent runs, newest first.
+    """List every field of the contact data object, with its type and an example.
 
-    Example: [bold]dexbulk runs --limit 5[/bold]
-    """
-    if ctx.invoked_subcommand is not None:
-        return
-    from dexbulk.cli import render
-    from dexbulk.journal import default_runs_dir, list_runs
-
-    e = env()
-    runs = list_runs(default_runs_dir(e.environ), limit)
-    if as_json:
-        render.write_json(e.stdout, [run.summary() for run in runs])
-    else:
-        render.render_runs(render.make_console(e.stdout), runs)
-
-
-@runs_app.command("show", cls=DexbulkCommand)
-@handle_errors
-def runs_show(run_id: RunId, as_json: JsonFlag = False) -> None:
-    """Show one run: its command, counts, and every failed contact with the reason.
-
-    Example: [bold]dexbulk runs show last[/bold]
+    Example: [bold]dexbulk fields --advanced[/bold]
     """
     from dexbulk.cli import render
-    from dexbulk.journal import default_runs_dir, load_run
+    from dexbulk.fields import FIELDS
 
-    e = env()
-    run = load_run(default_runs_dir(e.environ), run_id)
-    document = dict(run.summary())
-    document["argv"] = run.start.get("argv")
-    document["patch"] = run.start.get("patch")
-    document["options"] = run.start.get("options")
-    document["journal"] = str(run.path)
-    document["failures"] = [
-        {k: v for k, v in r.to_json().items() if k != "ok"} for r in run.failed.values()
-    ]
+    e = Env()
     if as_json:
-        render.write_json(e.stdout, document)
+        render.write_json(e.stdout, [
+            {"name": f.name, "type": f.kind.value, "group": f.group, "advanced": f.advanced,
+             "example": f.example, "description": f.description, "choices": list(f.choices)}
+            for f in FIELDS.values()
+        ])  # fmt: skip
         return
-    console = render.make_console(e.stdout)
-    render.render_runs(console, [run])
-    console.print(f"command line: {' '.join(run.start.get('argv') or [])}", markup=False)
-    console.print(f"journal: {run.path}", markup=False)
-    for failure in run.failed.values():
-        console.print(f"  ✗ {failure.contact_id}: {failure.error}", markup=False)
+    render.render_fields(render.make_console(e.stdout), list(FIELDS.values()), advanced=advanced)
 
 
-def _continue(run_id: str, mode: str, send: SendArgs, output: OutputArgs) -> ExitCode:
-    from dexbulk.cli.context import send_plan
-    from dexbulk.journal import default_runs_dir, load_run
-    from dexbulk.plan import Plan
-
-    e = env()
-    run = load_run(default_runs_dir(e.environ), run_id)
-    updates = run.pending if mode == "resume" else run.failed_updates
-    if not updates:
-        what = "every contact is confirmed updated" if mode == "resume" else "no failures"
-        e.console(output).print(f"nothing to send for run {run.run_id}: {what}", markup=False)
-        return ExitCode.OK
-    plan = Plan(updates, str(run.start.get("command")), patch=run.start.get("patch"))
-    # Unless told otherwise, continue the way the run was sent.
-    sent_with = run.start.get("options") or {}
-    overrides: dict[str, Any] = {
-        name: sent_with.get(name) for name in ("batch_size", "concurrency", "timeout", "max_attempts", "rate")
-        if getattr(send, name) is None and sent_with.get(name) is not None
-    }  # fmt: skip
-    send = replace(send, **overrides)
-    return send_plan(
-        plan, send, output, e, sys.argv, resume_of=(run.run_id, mode),
-        api_url=run.start.get("api_url"),
-    )  # fmt: skip
-
-
-@app.command("resume", cls=DexbulkCommand, rich_help_panel=RUNS_PANEL, epilog=EXIT_CODES_EPILOG)
-@handle_errors
-@sending_options
-@output_options
-def resume(run_id: RunId, send: SendArgs, output: OutputArgs) -> ExitCode:
-    """Finish an interrupted run: send only the contacts not confirmed updated.
-
-    Uses the run's own API URL unless --api-url is given. Safe after a crash: a contact whose
-    batch was in flight is sent again, which leaves Dex as sending it once.
-
-    Example: [bold]dexbulk resume last[/bold]
-    """
-    return _continue(run_id, "resume", send, output)
-
-
-@app.command("retry", cls=DexbulkCommand, rich_help_panel=RUNS_PANEL, epilog=EXIT_CODES_EPILOG)
-@handle_errors
-@sending_options
-@output_options
-def retry(
-    run_id: RunId,
-    send: SendArgs,
-    output: OutputArgs,
-    failed: Annotated[
-        bool,
-        typer.Option(
-            "--failed", help="Resend the contacts that failed (the default).", show_default=False
-        ),
-    ] = True,
-) -> ExitCode:
-    """Resend only the contacts of a run that failed.
-
-    Example: [bold]dexbulk retry 2026-11-26T18-03-50.123-1a2b --failed[/bold]
-    """
-    if not failed:
-        raise InvalidInput("retry resends failures only; use 'dexbulk resume' for the rest")
-    return _continue(run_id, "retry", send, output)
-
-
-@app.command("sandbox", cls=DexbulkCommand, rich_help_panel=TOOLS_PANEL)
-@handle_errors
 def sandbox(
     port: Annotated[
         int, typer.Option("--port", help="Port on 127.0.0.1 (0 = pick a free one).", metavar="PORT")
@@ -228,7 +103,7 @@ def sandbox(
     from dexbulk.sandbox import SandboxOptions, serve
     from dexbulk.sandbox.options import DEFAULT_API_KEY, parse_rate
 
-    e = env()
+    e = Env()
     options = SandboxOptions(
         port=port, db_path=db, fresh=fresh, seed=seed, contacts=contacts,
         api_key=key or DEFAULT_API_KEY, latency_ms=latency, fail_rate=fail_rate,
@@ -239,8 +114,6 @@ def sandbox(
     serve(options, out=e.stdout, err=e.stderr)
 
 
-@app.command("demo", cls=DexbulkCommand, rich_help_panel=TOOLS_PANEL)
-@handle_errors
 def demo(
     contacts: Annotated[
         int, typer.Option("--contacts", help="How many contacts to update.", min=1, metavar="N")
@@ -257,11 +130,9 @@ def demo(
     """
     from dexbulk.cli.demo import run_demo
 
-    return run_demo(env(), contacts=contacts, progress=not no_progress)
+    return run_demo(Env(), contacts=contacts, progress=not no_progress)
 
 
-@auth_app.command("login", cls=DexbulkCommand)
-@handle_errors
 def auth_login(
     with_token: Annotated[
         bool, typer.Option("--with-token", help="Read the key from stdin instead of prompting.")
@@ -280,11 +151,9 @@ def auth_login(
     """
     from dexbulk.cli.auth import login
 
-    login(env(), with_token=with_token, profile=profile, api_url=api_url)
+    login(Env(), with_token=with_token, profile=profile, api_url=api_url)
 
 
-@auth_app.command("status", cls=DexbulkCommand)
-@handle_errors
 def auth_status(
     profile: Annotated[
         str | None, typer.Option("--profile", help="Config profile.", metavar="NAME")
@@ -299,11 +168,9 @@ def auth_status(
     """
     from dexbulk.cli.auth import status
 
-    return status(env(), profile=profile, api_url=api_url)
+    return status(Env(), profile=profile, api_url=api_url)
 
 
-@auth_app.command("logout", cls=DexbulkCommand)
-@handle_errors
 def auth_logout(
     profile: Annotated[
         str | None, typer.Option("--profile", help="Config profile.", metavar="NAME")
@@ -315,11 +182,9 @@ def auth_logout(
     """
     from dexbulk.cli.auth import logout
 
-    logout(env(), profile=profile)
+    logout(Env(), profile=profile)
 
 
-@config_app.command("show", cls=DexbulkCommand)
-@handle_errors
 def config_show(
     profile: Annotated[
         str | None, typer.Option("--profile", help="Config profile.", metavar="NAME")
@@ -332,11 +197,9 @@ def config_show(
     """
     from dexbulk.cli.auth import show_config
 
-    show_config(env(), profile=profile, as_json=as_json)
+    show_config(Env(), profile=profile, as_json=as_json)
 
 
-@config_app.command("path", cls=DexbulkCommand)
-@handle_errors
 def config_path_cmd() -> None:
     """Print the config file's path.
 
@@ -344,12 +207,32 @@ def config_path_cmd() -> None:
     """
     from dexbulk.settings import config_path
 
-    e = env()
+    e = Env()
     print(config_path(e.environ), file=e.stdout)
 
 
-def register() -> None:
-    """Attach the sub-apps (importing this module registers its top-level commands)."""
-    app.add_typer(runs_app, name="runs", rich_help_panel=RUNS_PANEL)
-    app.add_typer(auth_app, name="auth", rich_help_panel=TOOLS_PANEL)
-    app.add_typer(config_app, name="config", rich_help_panel=TOOLS_PANEL)
+def auth_app() -> typer.Typer:
+    """The ``auth`` group: login, status, logout."""
+    group = typer.Typer(
+        cls=DexbulkGroup,
+        rich_markup_mode=None,
+        help="Log in, check and log out: where the API key is kept.",
+        no_args_is_help=True,
+    )
+    group.command("login", cls=DexbulkCommand)(auth_login)
+    group.command("status", cls=DexbulkCommand)(auth_status)
+    group.command("logout", cls=DexbulkCommand)(auth_logout)
+    return group
+
+
+def config_app() -> typer.Typer:
+    """The ``config`` group: show, path."""
+    group = typer.Typer(
+        cls=DexbulkGroup,
+        rich_markup_mode=None,
+        help="Show the effective configuration and where it comes from.",
+        no_args_is_help=True,
+    )
+    group.command("show", cls=DexbulkCommand)(config_show)
+    group.command("path", cls=DexbulkCommand)(config_path_cmd)
+    return group

@@ -14,15 +14,16 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from typing import IO, TextIO
-
-from rich.console import Console
+from typing import IO, TYPE_CHECKING, TextIO
 
 from dexbulk.batches import ContactResult
 from dexbulk.cli.options import OutputArgs, SendArgs
 from dexbulk.errors import AuthRefused, ExitCode, InvalidInput
 from dexbulk.plan import Plan
 from dexbulk.secret import ApiKey, redact_argv
+
+if TYPE_CHECKING:
+    from rich.console import Console
 from dexbulk.send import RunResult, SendOptions, describe
 
 
@@ -34,6 +35,8 @@ class Env:
     stdout: TextIO = field(default_factory=lambda: sys.stdout)
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    argv: Sequence[str] = field(default_factory=lambda: list(sys.argv))
+    """The command line as typed, recorded (key masked) in the run's journal."""
 
     @property
     def stdin_isatty(self) -> bool:
@@ -145,7 +148,6 @@ def send_plan(
     send: SendArgs,
     output: OutputArgs,
     env: Env,
-    argv: Sequence[str],
     *,
     resume_of: tuple[str, str] | None = None,
     api_url: str | None = None,
@@ -176,7 +178,7 @@ def send_plan(
             files, str(output.failed_to) if output.failed_to else None, env
         )
         try:
-            result = _execute(plan, target, key, output, env, argv, console, resume_of)
+            result = _execute(plan, target, key, output, env, console, resume_of)
         except AuthRefused as exc:
             # Nothing was updated; the files still say so, so '--from failed.txt' works later.
             refused = [
@@ -225,7 +227,7 @@ def _open_output(files: ExitStack, path: str | None, env: Env) -> IO[str] | None
 
 def _execute(
     plan: Plan, target: Target, key: ApiKey, output: OutputArgs, env: Env,
-    argv: Sequence[str], console: Console, resume_of: tuple[str, str] | None,
+    console: Console, resume_of: tuple[str, str] | None,
 ) -> RunResult:  # fmt: skip
     from dexbulk.cli import render
     from dexbulk.dex import DexClient
@@ -243,7 +245,7 @@ def _execute(
     runs_dir = default_runs_dir(env.environ)
     if resume_of is None:
         journal = Journal.create(
-            runs_dir, plan, argv=redact_argv(argv), api_url=target.api_url,
+            runs_dir, plan, argv=redact_argv(env.argv), api_url=target.api_url,
             options=options.to_json(),
         )  # fmt: skip
     else:
@@ -251,7 +253,7 @@ def _execute(
 
         run_id, mode = resume_of
         journal = Journal.reopen(find_run(runs_dir, run_id), run_id)
-        journal.record_resume(mode, redact_argv(argv))
+        journal.record_resume(mode, redact_argv(env.argv))
     stop = threading.Event()
     progress_on = not (output.no_progress or output.quiet)
     try:

@@ -55,6 +55,7 @@ def run_demo(env: Env, *, contacts: int = 250, progress: bool = True) -> ExitCod
             stdin=env.stdin, stdout=env.stdout, stderr=env.stderr,
             environ={**env.environ, "DEX_API_KEY": sandbox.options.api_key,
                      "DEXBULK_STATE_DIR": str(Path(tmp) / "state")},
+            argv=["dexbulk", "demo"],
         )  # fmt: skip
         send = SendArgs(
             api_url=sandbox.url, api_key=None, profile=None, batch_size=25, concurrency=4,
@@ -69,7 +70,7 @@ def run_demo(env: Env, *, contacts: int = 250, progress: bool = True) -> ExitCod
         render.render_plan(console, document, body_items=2)
 
         console.print("[bold]4.[/bold] Sending it for real, in batches of 25 with 4 workers:")
-        code = send_plan(plan, send, replace(output, dry_run=False), demo_env, ["dexbulk", "demo"])
+        code = send_plan(plan, send, replace(output, dry_run=False), demo_env)
 
         console.print(f"[bold]5.[/bold] Before → after, for {len(before)} of them:")
         table = Table("name", "company", "starred", "frequency")

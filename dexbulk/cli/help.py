@@ -1,4 +1,4 @@
-"""Help pages and usage errors, drawn as plain text instead of through Typer's rich help.
+"""Help pages, drawn as plain text instead of through Typer's rich help.
 
 Why: Typer's rich help imports ``rich.markdown`` and markdown-it-py on every ``--help``, about
 45 ms of the 119 ms ``dexbulk --help`` took (2.5x a bare Typer start; the goal is 1.5x). These
@@ -19,15 +19,9 @@ import re
 import shutil
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import Any
 
-from typer import Abort
 from typer.core import TyperCommand, TyperGroup
-
-try:  # recent Typers vendor click as typer._click
-    from typer._click import exceptions as click_errors
-except ImportError:  # pragma: no cover - older Typer runs on the real click
-    from click import exceptions as click_errors  # type: ignore[no-redef,import-not-found,unused-ignore]
 
 BOLD, END = "\x00", "\x01"  # span markers until the page is printed; zero width when wrapping
 ANSI_BOLD, ANSI_RESET = "\x1b[1m", "\x1b[0m"
@@ -285,62 +279,13 @@ class DexbulkGroup(_RenderedHelp, TyperGroup):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
-        """Run the app; a usage error is ``error: ...`` plus a hint, like every dexbulk error."""
+        """Run the app; every error ends in :func:`dexbulk.cli.errors.run_main`'s one place."""
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, False, **extra)
+        from dexbulk.cli.errors import run_main
+
         argv = list(sys.argv[1:] if args is None else args)
-        try:
-            result = super().main(args, prog_name, complete_var, False, **extra)
-        except click_errors.NoArgsIsHelpError as exc:
-            exc.show()
-            sys.exit(exc.exit_code)
-        except click_errors.UsageError as exc:
-            _usage_error(exc, argv)
-        except click_errors.ClickException as exc:
-            print(f"error: {scrub(exc.format_message(), argv)}", file=sys.stderr)
-            sys.exit(exc.exit_code)
-        except Abort:
-            print("aborted", file=sys.stderr)
-            sys.exit(1)
-        sys.exit(result if isinstance(result, int) else 0)
-
-
-def _usage_error(exc: Any, argv: Sequence[str]) -> NoReturn:
-    """Print a usage error in dexbulk's two-line form and exit 2."""
-    message = exc.format_message()
-    token = offending_value(getattr(exc, "param", None), argv)
-    if token is not None and message.startswith("Invalid value for "):
-        # Typer's coercion says what was expected but not what was typed.
-        message = message.replace("Invalid value for ", f"Invalid value '{token}' for ", 1)
-    print(f"error: {scrub(message, argv)}", file=sys.stderr)
-    if exc.ctx is not None:
-        print(f"hint: '{exc.ctx.command_path} --help' shows what it accepts", file=sys.stderr)
-    sys.exit(exc.exit_code)
-
-
-def scrub(message: str, argv: Sequence[str]) -> str:
-    """``message`` with any API key we can know of masked.
-
-    Click quotes what the user typed ("Got unexpected extra argument (...)"), and a key pasted
-    in the wrong place is still a key: the ``--api-key`` value and ``DEX_API_KEY`` are masked.
-    """
-    from dexbulk.secret import keys_in_argv, redact
-
-    return redact(message, [os.environ.get("DEX_API_KEY", ""), *keys_in_argv(argv)])
-
-
-def offending_value(param: Any, argv: Sequence[str]) -> str | None:
-    """The value typed for the option ``param``, when it was given exactly once."""
-    names = (
-        set(getattr(param, "opts", ()) or ())
-        if getattr(param, "param_type_name", "") == "option"
-        else set()
-    )
-    values = []
-    for i, arg in enumerate(argv):
-        name, equals, value = arg.partition("=")
-        if equals and name in names and name.startswith("--"):
-            values.append(value)
-        elif arg in names and i + 1 < len(argv):
-            values.append(argv[i + 1])
-    return values[0] if len(values) == 1 else None
+        return run_main(
+            lambda: super(DexbulkGroup, self).main(args, prog_name, complete_var, False, **extra),
+            argv,
+        )

@@ -16,6 +16,9 @@ import typer
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+UPDATE_PANEL = "Update contacts"
+RUNS_PANEL = "Runs"
+TOOLS_PANEL = "Tools"
 SELECT_PANEL = "Selecting contacts"
 SEND_PANEL = "Sending"
 OUTPUT_PANEL = "Output"
@@ -156,3 +159,5 @@ PatchFormat = Annotated[
         show_default=False,
     ),
 ]
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]

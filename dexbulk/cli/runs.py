@@ -1,0 +1,150 @@
+"""The commands about past runs: runs, runs show, resume, retry.
+
+Each reads a run's journal (:mod:`dexbulk.journal`); resume and retry turn what is left of it
+into a :class:`~dexbulk.plan.Plan` and send it like any update.
+"""
+
+from dataclasses import replace
+from typing import Annotated, Any
+
+import typer
+
+from dexbulk.cli.context import Env
+from dexbulk.cli.help import DexbulkCommand, DexbulkGroup
+from dexbulk.cli.options import (
+    JsonFlag,
+    OutputArgs,
+    SendArgs,
+    output_options,
+    sending_options,
+)
+from dexbulk.errors import ExitCode, InvalidInput
+
+RunId = Annotated[
+    str,
+    typer.Argument(
+        help="A run ID, a unique prefix of one, or 'last'.", show_default=False, metavar="RUN_ID"
+    ),
+]
+
+
+def runs_list(
+    ctx: typer.Context,
+    limit: Annotated[
+        int, typer.Option("--limit", help="How many runs to list.", min=1, metavar="N")
+    ] = 20,
+    as_json: JsonFlag = False,
+) -> None:
+    """List and inspect past runs (their journals); alone, list recent runs, newest first.
+
+    Example: [bold]dexbulk runs --limit 5[/bold]
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from dexbulk.cli import render
+    from dexbulk.journal import default_runs_dir, list_runs
+
+    e = Env()
+    runs = list_runs(default_runs_dir(e.environ), limit)
+    if as_json:
+        render.write_json(e.stdout, [run.summary() for run in runs])
+    else:
+        render.render_runs(render.make_console(e.stdout), runs)
+
+
+def runs_show(run_id: RunId, as_json: JsonFlag = False) -> None:
+    """Show one run: its command, counts, and every failed contact with the reason.
+
+    Example: [bold]dexbulk runs show last[/bold]
+    """
+    from dexbulk.cli import render
+    from dexbulk.journal import default_runs_dir, load_run
+
+    e = Env()
+    run = load_run(default_runs_dir(e.environ), run_id)
+    document = dict(run.summary())
+    document["argv"] = run.start.get("argv")
+    document["patch"] = run.start.get("patch")
+    document["options"] = run.start.get("options")
+    document["journal"] = str(run.path)
+    document["failures"] = [
+        {k: v for k, v in r.to_json().items() if k != "ok"} for r in run.failed.values()
+    ]
+    if as_json:
+        render.write_json(e.stdout, document)
+        return
+    console = render.make_console(e.stdout)
+    render.render_runs(console, [run])
+    console.print(f"command line: {' '.join(run.start.get('argv') or [])}", markup=False)
+    console.print(f"journal: {run.path}", markup=False)
+    for failure in run.failed.values():
+        console.print(f"  ✗ {failure.contact_id}: {failure.error}", markup=False)
+
+
+def _continue(run_id: str, mode: str, send: SendArgs, output: OutputArgs) -> ExitCode:
+    from dexbulk.cli.context import send_plan
+    from dexbulk.journal import default_runs_dir, load_run
+    from dexbulk.plan import Plan
+
+    e = Env()
+    run = load_run(default_runs_dir(e.environ), run_id)
+    updates = run.pending if mode == "resume" else run.failed_updates
+    if not updates:
+        what = "every contact is confirmed updated" if mode == "resume" else "no failures"
+        e.console(output).print(f"nothing to send for run {run.run_id}: {what}", markup=False)
+        return ExitCode.OK
+    plan = Plan(updates, str(run.start.get("command")), patch=run.start.get("patch"))
+    # Unless told otherwise, continue the way the run was sent.
+    sent_with = run.start.get("options") or {}
+    overrides: dict[str, Any] = {
+        name: sent_with.get(name) for name in ("batch_size", "concurrency", "timeout", "max_attempts", "rate")
+        if getattr(send, name) is None and sent_with.get(name) is not None
+    }  # fmt: skip
+    send = replace(send, **overrides)
+    return send_plan(
+        plan, send, output, e, resume_of=(run.run_id, mode),
+        api_url=run.start.get("api_url"),
+    )  # fmt: skip
+
+
+@sending_options
+@output_options
+def resume(run_id: RunId, send: SendArgs, output: OutputArgs) -> ExitCode:
+    """Finish an interrupted run: send only the contacts not confirmed updated.
+
+    Uses the run's own API URL unless --api-url is given. Safe after a crash: a contact whose
+    batch was in flight is sent again, which leaves Dex as sending it once.
+
+    Example: [bold]dexbulk resume last[/bold]
+    """
+    return _continue(run_id, "resume", send, output)
+
+
+@sending_options
+@output_options
+def retry(
+    run_id: RunId,
+    send: SendArgs,
+    output: OutputArgs,
+    failed: Annotated[
+        bool,
+        typer.Option(
+            "--failed", help="Resend the contacts that failed (the default).", show_default=False
+        ),
+    ] = True,
+) -> ExitCode:
+    """Resend only the contacts of a run that failed.
+
+    Example: [bold]dexbulk retry 2026-11-26T18-03-50.123-1a2b --failed[/bold]
+    """
+    if not failed:
+        raise InvalidInput("retry resends failures only; use 'dexbulk resume' for the rest")
+    return _continue(run_id, "retry", send, output)
+
+
+def runs_app() -> typer.Typer:
+    """The ``runs`` group: alone it lists runs; ``runs show RUN_ID`` shows one."""
+    group = typer.Typer(no_args_is_help=False, cls=DexbulkGroup, rich_markup_mode=None)
+    group.callback(invoke_without_command=True)(runs_list)
+    group.command("show", cls=DexbulkCommand)(runs_show)
+    return group
