@@ -10,6 +10,7 @@ bounded queue, so memory stays flat however many contacts are selected.
 
 from __future__ import annotations
 
+import enum
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -21,21 +22,47 @@ from dexbulk.plan import Update
 NOT_FOUND = "not found or not yours (Dex did not update it)"
 
 
+class ContactState(str, enum.Enum):
+    """What became of one contact. Decided once, where it happened; never read back from text."""
+
+    UPDATED = "updated"
+    """Dex confirmed the update."""
+    FAILED = "failed"
+    """Sent, but no confirmation: the network or the server failed after every retry."""
+    REJECTED = "rejected"
+    """Dex refused this contact's data (400/422, or too large alone): resending will not help."""
+    NOT_FOUND = "not_found"
+    """Not one of the user's contacts, so Dex did not update it."""
+    NOT_SENT = "not_sent"
+    """Never sent: the run stopped before this contact's batch."""
+
+    @property
+    def retryable(self) -> bool:
+        """Whether sending the contact again could change its fate."""
+        return self in (ContactState.FAILED, ContactState.NOT_SENT)
+
+
 @dataclass(frozen=True, slots=True)
 class ContactResult:
     """The final word on one contact."""
 
     contact_id: str
-    ok: bool
+    state: ContactState
     status: int | None
     error: str | None
     attempts: int
 
+    @property
+    def ok(self) -> bool:
+        """Dex confirmed this contact updated."""
+        return self.state is ContactState.UPDATED
+
     def to_json(self) -> dict[str, object]:
-        """The ``--results`` record: ``{contactId, ok, status, error, attempts}``."""
+        """The ``--results`` record: ``{contactId, ok, outcome, status, error, attempts}``."""
         return {
             "contactId": self.contact_id,
             "ok": self.ok,
+            "outcome": self.state.value,
             "status": self.status,
             "error": self.error,
             "attempts": self.attempts,
@@ -119,7 +146,8 @@ def process_batch(
             stack.append(part[middle:])
             stack.append(part[:middle])
         else:
-            results.extend(_failed(part, outcome.status, outcome.message, outcome.attempts))
+            state = ContactState.FAILED if outcome.kind == "failed" else ContactState.REJECTED
+            results.extend(_failed(part, outcome.status, outcome.message, outcome.attempts, state))
     return BatchReport(tuple(results), requests, retries, updated, shrunk_to)
 
 
@@ -138,21 +166,25 @@ def _settle_ok(
     results = [
         _ok(cid, outcome)
         if cid in existing
-        else ContactResult(cid, False, outcome.status, NOT_FOUND, outcome.attempts)
+        else ContactResult(cid, ContactState.NOT_FOUND, outcome.status, NOT_FOUND, outcome.attempts)
         for cid in ids
     ]
     return results, count if count is not None else len(existing)
 
 
 def _ok(contact_id: str, outcome: Outcome) -> ContactResult:
-    return ContactResult(contact_id, True, outcome.status, None, outcome.attempts)
+    return ContactResult(contact_id, ContactState.UPDATED, outcome.status, None, outcome.attempts)
 
 
 def _failed(
-    part: Sequence[Update], status: int | None, message: str | None, attempts: int
+    part: Sequence[Update],
+    status: int | None,
+    message: str | None,
+    attempts: int,
+    state: ContactState = ContactState.FAILED,
 ) -> list[ContactResult]:
     reason = message or "failed"
-    return [ContactResult(u.contact_id, False, status, reason, attempts) for u in part]
+    return [ContactResult(u.contact_id, state, status, reason, attempts) for u in part]
 
 
 def send_all(

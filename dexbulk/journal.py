@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from dexbulk import __version__
-from dexbulk.batches import BatchReport, ContactResult
+from dexbulk.batches import BatchReport, ContactResult, ContactState
 from dexbulk.errors import InvalidInput
 from dexbulk.plan import Plan, Update
 
@@ -101,7 +101,11 @@ class Journal:
 
     def record_batch(self, report: BatchReport) -> None:
         """Write one settled batch; returns only once it is on disk."""
-        failed = [[r.contact_id, r.status, r.error, r.attempts] for r in report.results if not r.ok]
+        failed = [
+            [r.contact_id, r.status, r.error, r.attempts, r.state.value]
+            for r in report.results
+            if not r.ok
+        ]
         self._write({
             "type": "batch", "at": _now(),
             "ok": [r.contact_id for r in report.results if r.ok],
@@ -204,9 +208,11 @@ def load_run(runs_dir: Path, run_ref: str) -> RunState:
             for cid in record["ok"]:
                 run.confirmed.add(cid)
                 run.failed.pop(cid, None)
-            for cid, status, error, attempts in record["failed"]:
+            for cid, status, error, attempts, *rest in record["failed"]:
                 if cid not in run.confirmed:
-                    run.failed[cid] = ContactResult(cid, False, status, error, attempts)
+                    # Journals written before outcomes were recorded hold four items.
+                    state = ContactState(rest[0]) if rest else ContactState.FAILED
+                    run.failed[cid] = ContactResult(cid, state, status, error, attempts)
             run.requests += record.get("requests", 0)
             run.retries += record.get("retries", 0)
         elif kind == "resume":

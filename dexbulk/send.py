@@ -19,6 +19,7 @@ from dexbulk.batches import (
     BatchReport,
     BatchSizer,
     ContactResult,
+    ContactState,
     chunks,
     process_batch,
     send_all,
@@ -82,12 +83,12 @@ class RunResult:
     @property
     def failed(self) -> list[ContactResult]:
         """Contacts that were sent and not updated."""
-        return [r for r in self.results if not r.ok and r.error != NOT_SENT]
+        return [r for r in self.results if not r.ok and r.state is not ContactState.NOT_SENT]
 
     @property
     def not_sent(self) -> int:
         """Contacts never sent because the run stopped early."""
-        return sum(1 for r in self.results if r.error == NOT_SENT)
+        return sum(1 for r in self.results if r.state is ContactState.NOT_SENT)
 
     @property
     def sent(self) -> int:
@@ -186,7 +187,8 @@ def execute(
             # The transport's own count also covers the existence checks of short batches.
             result.retries = retry_count()
         result.results = [
-            settled.get(u.contact_id) or ContactResult(u.contact_id, False, None, NOT_SENT, 0)
+            settled.get(u.contact_id)
+            or ContactResult(u.contact_id, ContactState.NOT_SENT, None, NOT_SENT, 0)
             for u in plan.updates
         ]
         if journal is not None:
@@ -207,7 +209,9 @@ def _drop_unknown(
         return updates
     for update in updates:
         if update.contact_id not in existing:
-            settled[update.contact_id] = ContactResult(update.contact_id, False, 404, NOT_FOUND, 0)
+            settled[update.contact_id] = ContactResult(
+                update.contact_id, ContactState.NOT_FOUND, 404, NOT_FOUND, 0
+            )
     missing = len(updates) - len(existing)
     if missing:
         result.notes.append(f"--check-ids: {missing} contact(s) not found; not sent")

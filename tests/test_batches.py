@@ -8,12 +8,13 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 
-from dexbulk.answers import Outcome
+from dexbulk.answers import Outcome, OutcomeKind
 from dexbulk.batches import (
     NOT_FOUND,
     BatchReport,
     BatchSizer,
     ContactResult,
+    ContactState,
     chunks,
     process_batch,
     send_all,
@@ -91,7 +92,9 @@ def test_one_bad_contact_is_isolated_cheaply(position: int) -> None:
     report = process_batch(batch, api.send, verify, BatchSizer(100))
     results = by_id(report)
     assert set(results) == {u.contact_id for u in batch}
-    assert results[bad] == ContactResult(bad, False, 400, f"invalid contactId {bad}", 1)
+    assert results[bad] == ContactResult(
+        bad, ContactState.REJECTED, 400, f"invalid contactId {bad}", 1
+    )
     assert all(r.ok for i, r in results.items() if i != bad)
     assert report.requests == len(api.sent) <= 1 + 2 * math.ceil(math.log2(100))
     assert report.updated == 99
@@ -123,7 +126,8 @@ def test_all_bad_contacts_all_fail(size: int) -> None:
 def test_a_batch_of_one_is_sent_once() -> None:
     api = FakeApi(bad=[cid(0)])
     report = process_batch(updates(1), api.send, FakeVerify(), BatchSizer(100))
-    assert report.results == (ContactResult(cid(0), False, 400, f"invalid contactId {cid(0)}", 1),)
+    rejected = ContactResult(cid(0), ContactState.REJECTED, 400, f"invalid contactId {cid(0)}", 1)
+    assert report.results == (rejected,)
     assert api.sent == [[cid(0)]]
 
 
@@ -209,7 +213,7 @@ def test_a_short_count_is_verified() -> None:
     results = by_id(report)
     assert verify.asked == [[cid(i) for i in range(10)]]
     for m in missing:
-        assert results[m] == ContactResult(m, False, 200, NOT_FOUND, 1)
+        assert results[m] == ContactResult(m, ContactState.NOT_FOUND, 200, NOT_FOUND, 1)
     assert sum(r.ok for r in results.values()) == 8
     assert report.updated == 8
     assert report.requests == 1
@@ -294,7 +298,8 @@ class Counting:
 
 
 def settle(batch: list[Update], ok: bool = True) -> BatchReport:
-    results = tuple(ContactResult(u.contact_id, ok, 200 if ok else 400, None, 1) for u in batch)
+    state = ContactState.UPDATED if ok else ContactState.REJECTED
+    results = tuple(ContactResult(u.contact_id, state, 200 if ok else 400, None, 1) for u in batch)
     return BatchReport(results, 1, 0, len(batch) if ok else 0)
 
 
@@ -467,3 +472,22 @@ def test_on_report_is_always_called_in_the_callers_thread() -> None:
              stop=threading.Event())  # fmt: skip
     assert recorder.threads == {threading.get_ident()}
     assert sorted(recorder.reported) == list(range(40))
+
+
+@pytest.mark.parametrize(
+    ("kind", "state"),
+    [
+        ("rejected", ContactState.REJECTED),
+        ("too_large", ContactState.REJECTED),
+        ("failed", ContactState.FAILED),
+    ],
+)
+def test_a_contact_settles_with_the_state_its_answer_means(
+    kind: OutcomeKind, state: ContactState
+) -> None:
+    def send(part: Sequence[Update]) -> Outcome:
+        return Outcome(kind, 400, None, "no", 1)
+
+    report = process_batch(updates(1), send, FakeVerify(), BatchSizer(10))
+    assert [r.state for r in report.results] == [state]
+    assert state.retryable is (kind == "failed")

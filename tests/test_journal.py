@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dexbulk import journal as journal_module
-from dexbulk.batches import BatchReport, ContactResult
+from dexbulk.batches import BatchReport, ContactResult, ContactState
 from dexbulk.errors import InvalidInput
 from dexbulk.journal import Journal, find_run, list_runs, load_run
 from dexbulk.plan import Plan, Update
@@ -51,8 +51,8 @@ def create(runs: Path, plan: Plan, argv: list[str] | None = None) -> Journal:
 def report(
     ok: list[str], failed: Sequence[tuple[str, int | None, str]] = (), **kw: int
 ) -> BatchReport:
-    results = [ContactResult(c, True, 200, None, 1) for c in ok]
-    results += [ContactResult(c, False, s, e, 2) for c, s, e in failed]
+    results = [ContactResult(c, ContactState.UPDATED, 200, None, 1) for c in ok]
+    results += [ContactResult(c, ContactState.FAILED, s, e, 2) for c, s, e in failed]
     return BatchReport(tuple(results), kw.get("requests", 1), kw.get("retries", 0), len(ok))
 
 
@@ -116,7 +116,8 @@ def test_batches_settle_contacts(tmp_path: Path) -> None:
     journal.close()
     run = load_run(tmp_path, journal.run_id)
     assert run.confirmed == {cid(0), cid(3)}
-    assert run.failed == {cid(1): ContactResult(cid(1), False, 400, "invalid contactId", 2)}
+    failed = ContactResult(cid(1), ContactState.FAILED, 400, "invalid contactId", 2)
+    assert run.failed == {cid(1): failed}
     assert [u.contact_id for u in run.pending] == [cid(1), cid(2)]
     assert [u.contact_id for u in run.failed_updates] == [cid(1)]
     assert (run.requests, run.retries) == (4, 2)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from dexbulk.answers import Outcome
-from dexbulk.batches import NOT_FOUND, ContactResult
+from dexbulk.batches import NOT_FOUND, ContactResult, ContactState
 from dexbulk.errors import AuthRefused, ExitCode
 from dexbulk.journal import Journal, load_run
 from dexbulk.plan import Plan, Update
@@ -129,7 +129,7 @@ def test_stop_before_start_sends_nothing() -> None:
     assert result.state == "interrupted"
     assert result.exit_code == ExitCode.INTERRUPTED
     assert int(result.exit_code) == 130
-    assert result.results == [ContactResult(u.contact_id, False, None, NOT_SENT, 0)
+    assert result.results == [ContactResult(u.contact_id, ContactState.NOT_SENT, None, NOT_SENT, 0)
                               for u in plan.updates]  # fmt: skip
     assert (result.not_sent, result.sent, result.failed) == (7, 0, [])
 
@@ -167,7 +167,9 @@ def test_check_ids_drops_unknown_contacts_up_front() -> None:
     assert transport.sent == [[cid(0), cid(2), cid(3), cid(5)]]
     in_plan_order(result, plan)
     for u in unknown:
-        assert result.results[int(u[-1])] == ContactResult(u, False, 404, NOT_FOUND, 0)
+        assert result.results[int(u[-1])] == ContactResult(
+            u, ContactState.NOT_FOUND, 404, NOT_FOUND, 0
+        )
     assert len(result.ok) == 4
     assert result.exit_code == ExitCode.SOME_FAILED
     assert any("2 contact(s) not found" in note for note in result.notes)

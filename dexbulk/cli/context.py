@@ -16,7 +16,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, TextIO
 
-from dexbulk.batches import ContactResult
+from dexbulk.batches import ContactResult, ContactState
 from dexbulk.cli.options import OutputArgs, SendArgs
 from dexbulk.errors import AuthRefused, ExitCode, InvalidInput
 from dexbulk.plan import Plan
@@ -183,7 +183,11 @@ def send_plan(
             # Nothing was updated; the files still say so, so '--from failed.txt' works later.
             refused = [
                 ContactResult(
-                    u.contact_id, False, exc.status, "not sent: authentication refused", 0
+                    u.contact_id,
+                    ContactState.NOT_SENT,
+                    exc.status,
+                    "not sent: authentication refused",
+                    0,
                 )
                 for u in plan.updates
             ]

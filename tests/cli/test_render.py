@@ -7,7 +7,7 @@ import io
 import pytest
 from rich.console import Console
 
-from dexbulk.batches import ContactResult
+from dexbulk.batches import ContactResult, ContactState
 from dexbulk.cli import render
 from dexbulk.send import RunResult
 
@@ -24,8 +24,10 @@ def console(width: int = 100) -> tuple[Console, io.StringIO]:
 
 
 def result_with(*errors: str) -> RunResult:
-    failed = [ContactResult(B, False, 400, error, 1) for error in errors]
-    return RunResult("run-1", 1 + len(failed), 0, [ContactResult(A, True, 200, None, 1), *failed])
+    failed = [ContactResult(B, ContactState.FAILED, 400, error, 1) for error in errors]
+    return RunResult(
+        "run-1", 1 + len(failed), 0, [ContactResult(A, ContactState.UPDATED, 200, None, 1), *failed]
+    )
 
 
 @pytest.mark.parametrize("message", MARKUP_LOOKALIKES)
