@@ -1,145 +1,53 @@
-"""The only module that knows ``requests``: one configured session to the Dex API.
+"""The Dex API client: every endpoint dexbulk uses, each answer read into one shape.
 
-Retry policy, chosen on purpose:
+Writes answer an :class:`~dexbulk.answers.Outcome` that the batch layer acts on (split, shrink,
+settle). Reads answer plain contact dicts, or raise :class:`~dexbulk.errors.ApiError` when Dex
+cannot be read. Requests, retries and pacing are :class:`~dexbulk.transport.Transport`'s; what an
+answer means is :mod:`dexbulk.answers`'. Endpoint shapes are those of ``docs`` and
+``shared/dex-api.md``; where the real API is undocumented ([assumed] there) the choice sits in
+one method here, so switching is a one-line change.
 
-* Retried: connection errors, timeouts, dropped connections, and the statuses 429, 500, 502,
-  503, 504. ``PUT /v1/contacts/`` sets absolute values and a tag append/remove of an existing
-  link does nothing, so sending the same body twice leaves Dex as sending it once: retrying a
-  PUT whose answer was lost is safe. The filter POST only reads, so it is retried too.
-* ``--max-attempts`` (default 5) counts the first try. A 429 does not use it up: it asks us to
-  wait, not to give up, so up to ``THROTTLE_RETRIES`` (10) of them per request are retried on
-  top, and a rate-limited run does not fail contacts nothing is wrong with. (With
-  ``--max-attempts 1`` nothing is retried.) Between attempts: exponential backoff
-  with jitter (0.5 s, 1 s, 2 s, ... each scaled by a random 50-100%, at most 30 s), or the
-  server's ``Retry-After`` (seconds or an HTTP date), never more than 60 s.
-* Every attempt, first or retry, takes a token from the run's shared :class:`RateLimiter`, and
-  every 429 slows the whole run down.
-* Never retried: 4xx other than 429. They say something about the request, which the batch
-  layer acts on (split, shrink, report).
-* Redirects are not followed, so the ``Authorization`` header can never travel to another host.
+>>> dex = Dex("https://api.prod.getdex.com/v1", "dex_...")  # doctest: +SKIP
+>>> [c["full_name"] for c in dex.iter_contacts()][:3]  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import random
-import threading
 import time
-from collections.abc import Iterable, Sequence
-from typing import Any, cast
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+from urllib.parse import quote as urlquote
 
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.exceptions import InvalidHeader
-from urllib3.util.retry import Retry
-
-from dexbulk import __version__
 from dexbulk.answers import Answer, Outcome
+from dexbulk.errors import ApiError, AuthRefused, Unreachable
 from dexbulk.plan import Update
 from dexbulk.ratelimit import RateLimiter, Sleeper
 from dexbulk.secret import ApiKey
+from dexbulk.settings import DEFAULT_API_URL
+from dexbulk.transport import THROTTLE_RETRIES, Transport, compact_json
 
-log = logging.getLogger("dexbulk.http")
+PAGE_SIZE = 500
+"""The most contacts Dex returns in one page (list and filter)."""
+SEARCH_PAGE_SIZE = 200
+"""The most results Dex's search endpoints return in one page."""
+MAX_PAGES = 100_000
+"""A bound on any paging loop, whatever cursors a server hands out."""
 
-USER_AGENT = f"dexbulk/{__version__}"
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-MAX_BACKOFF = 30.0
-MAX_RETRY_AFTER = 60.0
-THROTTLE_RETRIES = 10
-_local = threading.local()
-
-
-class DexRetry(Retry):
-    """urllib3's Retry, plus run-wide pacing, a capped Retry-After and an injectable sleeper."""
-
-    # urllib3 also retries a 413 that carries Retry-After; our policy never retries a 413.
-    RETRY_AFTER_STATUS_CODES = frozenset({429, 503})
-
-    def __init__(
-        self,
-        *args: Any,
-        limiter: RateLimiter | None = None,
-        sleeper: Sleeper = time.sleep,
-        throttle_retries: int = 0,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self.limiter = limiter
-        self.sleeper = sleeper
-        self.throttle_retries = throttle_retries
-        """429s still retried without using up ``total``."""
-
-    def new(self, **kw: Any) -> DexRetry:
-        kw.setdefault("limiter", self.limiter)
-        kw.setdefault("sleeper", self.sleeper)
-        kw.setdefault("throttle_retries", self.throttle_retries)
-        return super().new(**kw)
-
-    def increment(self, *args: Any, **kwargs: Any) -> DexRetry:
-        response = kwargs.get("response")
-        current: Retry = self
-        if getattr(response, "status", None) == 429:
-            if self.limiter is not None:
-                self.limiter.on_response(throttled=True)
-            if self.throttle_retries > 0 and isinstance(self.total, int):
-                # Paid from the throttle budget: Retry.increment takes back the 1 added here.
-                current = self.new(total=self.total + 1, throttle_retries=self.throttle_retries - 1)
-        new = cast(DexRetry, Retry.increment(current, *args, **kwargs))
-        # Only counted when another attempt follows (the last increment raises instead).
-        _local.retries = getattr(_local, "retries", 0) + 1
-        return new
-
-    def get_retry_after(self, response: Any) -> float | None:
-        try:
-            return super().get_retry_after(response)
-        except InvalidHeader:  # malformed ("soon", "1.5"): back off as if there were none
-            return None
-
-    def parse_retry_after(self, retry_after: str) -> float:
-        return min(float(super().parse_retry_after(retry_after)), MAX_RETRY_AFTER)
-
-    def get_backoff_time(self) -> float:
-        # urllib3 waits nothing before the first retry; a struggling server deserves a pause.
-        failures = len(self.history)
-        if failures == 0:
-            return 0.0
-        base = min(MAX_BACKOFF, float(self.backoff_factor) * 2.0 ** (failures - 1))
-        return base * random.uniform(0.5, 1.0)
-
-    def sleep(self, response: Any = None) -> None:
-        wait = None
-        if self.respect_retry_after_header and response is not None:
-            wait = self.get_retry_after(response)
-        if wait is None:
-            wait = self.get_backoff_time()
-        if wait > 0:
-            self.sleeper(wait)
-        if self.limiter is not None:
-            self.limiter.acquire()
+Contact = dict[str, Any]
 
 
-class _Bearer(requests.auth.AuthBase):
-    """Sets the Authorization header; also stops requests from applying ~/.netrc instead."""
+class Dex:
+    """A pooled, retrying client of the Dex API, safe to share between threads.
 
-    def __init__(self, key: ApiKey) -> None:
-        self._key = key
-
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        r.headers["Authorization"] = f"Bearer {self._key.reveal()}"
-        return r
-
-    def __repr__(self) -> str:
-        return f"_Bearer({self._key!r})"
-
-
-class DexClient:
-    """A pooled, retrying client for the few endpoints dexbulk needs."""
+    ``api_key`` may be a plain string or an :class:`~dexbulk.secret.ApiKey`; it is sent only in
+    the ``Authorization`` header and never shown. Close it (or use it as a context manager) to
+    release its connections.
+    """
 
     def __init__(
         self,
-        api_url: str,
-        api_key: ApiKey,
+        api_url: str = DEFAULT_API_URL,
+        api_key: ApiKey | str = "",
         *,
         timeout: float = 30.0,
         max_attempts: int = 5,
@@ -149,178 +57,223 @@ class DexClient:
         backoff_factor: float = 0.5,
         throttle_retries: int = THROTTLE_RETRIES,
     ) -> None:
-        self.api_url = api_url.rstrip("/")
-        self.timeout = timeout
-        self.limiter = limiter
-        self.retries = 0
-        """Every retry this client made, of any request (PUTs and existence checks alike)."""
-        self._count_lock = threading.Lock()
-        retry = DexRetry(
-            total=max_attempts - 1,
-            redirect=0,
-            status_forcelist=RETRY_STATUSES,
-            allowed_methods=frozenset({"GET", "PUT", "POST"}),
-            backoff_factor=backoff_factor,
-            raise_on_status=False,
-            raise_on_redirect=False,
-            respect_retry_after_header=True,
-            limiter=limiter,
-            sleeper=sleeper,
-            throttle_retries=throttle_retries if max_attempts > 1 else 0,
-        )
-        self.session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=retry)
-        self.session.mount("https://", adapter)
-        self.session.mount("http://", adapter)
-        self._key = api_key
-        self.session.auth = _Bearer(api_key)
-        self.session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
+        key = api_key if isinstance(api_key, ApiKey) else ApiKey(api_key, source="argument")
+        self.transport = Transport(
+            api_url, key, timeout=timeout, max_attempts=max_attempts, pool_size=pool_size,
+            limiter=limiter, sleeper=sleeper, backoff_factor=backoff_factor,
+            throttle_retries=throttle_retries,
+        )  # fmt: skip
+        self.api_url = self.transport.api_url
+
+    def __enter__(self) -> Dex:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
     def close(self) -> None:
         """Close pooled connections."""
-        self.session.close()
+        self.transport.close()
 
-    def _request(self, method: str, path: str, body: bytes | None, contacts: int) -> Answer:
-        if self.limiter is not None:
-            self.limiter.acquire()
-        _local.retries = 0
-        url = f"{self.api_url}{path}"
-        started = time.perf_counter()
-        headers = {"Content-Type": "application/json"} if body is not None else None
-        try:
-            response = self.session.request(
-                method, url, data=body, headers=headers, timeout=self.timeout,
-                allow_redirects=False,
-            )  # fmt: skip
-        except requests.RequestException as exc:
-            attempts = self._count(_local.retries)
-            log.info("%s %s failed after %d attempts: %s", method, path, attempts, _reason(exc))
-            return Answer(None, None, f"connection failed: {_reason(exc)}", attempts, "")
-        attempts = self._count(_local.retries)
-        if self.limiter is not None and response.status_code != 429:
-            # A final 429 was already fed back by DexRetry.increment.
-            self.limiter.on_response(throttled=False)
-        ms = (time.perf_counter() - started) * 1000
-        log.info(
-            "%s %s %d %d contacts %.1f ms %d retries",
-            method, path, response.status_code, contacts, ms, attempts - 1,
-        )  # fmt: skip
-        text, payload = self._scrubbed(response)
-        if log.isEnabledFor(logging.DEBUG):
-            log.debug("request body: %s", (body or b"").decode("utf-8", "replace"))
-            log.debug("response body: %s", text[:2000])
-        return Answer(response.status_code, payload, None, attempts, text)
+    @property
+    def retries(self) -> int:
+        """Every retry this client made, of any request."""
+        return self.transport.retries
 
-    def _scrubbed(self, response: requests.Response) -> tuple[str, object]:
-        """The answer's text and JSON, with the key masked wherever the server echoed it.
-
-        Dex is not known to echo the key, but a proxy's error page or a debugging server might,
-        and an answer's words end up in messages, results files, journals and logs.
-        """
-        text = self._key.redact(response.text)
-        if text == response.text:
-            return text, _json_or_none(response)
-        try:
-            return text, json.loads(text)
-        except ValueError:
-            return text, None
-
-    def _count(self, retries: int) -> int:
-        with self._count_lock:
-            self.retries += retries
-        return retries + 1
+    # -- writing ---------------------------------------------------------------------------
 
     def put_contacts(self, updates: Sequence[Update]) -> Outcome:
         """Send one batch to ``PUT /v1/contacts/`` and classify the answer.
 
-        Raises :class:`AuthRefused` on 401/403 (the run must stop); every other answer becomes
-        an :class:`Outcome` the batch layer acts on.
+        Raises :class:`~dexbulk.errors.AuthRefused` on 401/403 (the run must stop); every other
+        answer becomes an :class:`Outcome` the batch layer acts on.
         """
         body = encode_batch(updates)
-        answer = self._request("PUT", "/contacts/", body, len(updates))
-        return answer.classify()
+        return self.transport.request("PUT", "/contacts/", body, len(updates)).classify()
 
-    def existing_ids(self, ids: Sequence[str]) -> set[str] | None:
-        """Which of ``ids`` are the user's contacts, or ``None`` if Dex would not say.
+    def add_tags(self, contact_ids: Sequence[str], tag_ids: Sequence[str]) -> Outcome:
+        """``POST /v1/tags/contacts/add``: every tag on every contact."""
+        body = compact_json({"contactIds": list(contact_ids), "tagIds": list(tag_ids)})
+        path = "/tags/contacts/add"
+        return self.transport.request("POST", path, body, len(contact_ids)).classify()
 
-        Uses ``POST /v1/contacts/filter`` with ``where.in`` (one request per 500 IDs) and falls
-        back to ``GET /v1/contacts/{id}`` (404 = not found or not the user's).
-        """
-        found: set[str] = set()
-        for start in range(0, len(ids), 500):
-            chunk = list(ids[start : start + 500])
-            page = self._filter_in(chunk)
-            if page is None:
-                page = self._get_each(chunk)
-            if page is None:
-                return None
-            found |= page
-        return found
+    def remove_tags(self, contact_ids: Sequence[str], tag_ids: Sequence[str]) -> Outcome:
+        """``POST /v1/tags/contacts/remove``: every tag off every contact."""
+        body = compact_json({"contactIds": list(contact_ids), "tagIds": list(tag_ids)})
+        path = "/tags/contacts/remove"
+        return self.transport.request("POST", path, body, len(contact_ids)).classify()
 
-    def _filter_in(self, ids: list[str]) -> set[str] | None:
-        found: set[str] = set()
-        cursor: str | None = None
-        for _ in range(len(ids) + 1):  # pages can only shrink the rest; this bounds the loop
-            query: dict[str, object] = {"where": {"in": ids}, "take": len(ids)}
-            if cursor:
-                query["cursor"] = cursor
-            answer = self._request("POST", "/contacts/filter", _compact(query), len(ids))
-            answer.raise_for_auth()
-            data = answer.data()
-            if answer.status != 200 or not isinstance(data, dict):
-                return None
-            items = data.get("items")
-            if not isinstance(items, list):
-                return None
-            new = {str(i.get("id")).lower() for i in items if isinstance(i, dict)}
-            if new <= found:  # a page that repeats what we saw: the cursor is being ignored
-                break
-            found |= new
-            cursor = data.get("nextCursor") if isinstance(data.get("nextCursor"), str) else None
-            if not cursor:
-                break
-        return found & set(ids)
+    def add_to_group(self, group_id: str, contact_ids: Sequence[str]) -> Outcome:
+        """``PUT /v1/groups/{id}/contacts`` adds (members already in are skipped by Dex)."""
+        body = compact_json({"contactIds": list(contact_ids)})
+        path = f"/groups/{urlquote(group_id, safe='')}/contacts"
+        return self.transport.request("PUT", path, body, len(contact_ids)).classify()
 
-    def _get_each(self, ids: Iterable[str]) -> set[str] | None:
-        found: set[str] = set()
-        for contact_id in ids:
-            answer = self._request("GET", f"/contacts/{contact_id}", None, 1)
-            answer.raise_for_auth()
-            if answer.status == 200:
-                found.add(contact_id)
-            elif answer.status != 404:
-                return None
-        return found
+    def remove_from_group(self, group_id: str, contact_ids: Sequence[str]) -> Outcome:
+        """``POST /v1/groups/{id}/contacts`` removes (Dex's choice of verb, not ours)."""
+        body = compact_json({"contactIds": list(contact_ids)})
+        path = f"/groups/{urlquote(group_id, safe='')}/contacts"
+        return self.transport.request("POST", path, body, len(contact_ids)).classify()
+
+    def create_tag(self, name: str) -> Contact:
+        """``POST /v1/tags/``: create a tag and return it (``{id, name, ...}``)."""
+        data = self._data("POST", "/tags/", compact_json({"tag": {"name": name}}))
+        return _object(data.get("tag", data), "POST /tags/")
+
+    def create_group(self, name: str) -> Contact:
+        """``POST /v1/groups/``: create a group and return it (``{id, name, ...}``)."""
+        data = self._data("POST", "/groups/", compact_json({"group": {"name": name}}))
+        return _object(data.get("group", data), "POST /groups/")
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def get_contact(self, contact_id: str) -> Contact | None:
+        """``GET /v1/contacts/{id}``: the contact, or ``None`` when missing or not the user's."""
+        path = f"/contacts/{urlquote(contact_id, safe='')}"
+        answer = self.transport.request("GET", path, None, 1)
+        if answer.status == 404:
+            return None
+        return _object(_data_of(answer, "GET", path), f"GET {path}")
 
     def count_contacts(self) -> int | None:
         """``GET /v1/contacts/count``: the size of the address book, or ``None``."""
-        answer = self._request("GET", "/contacts/count", None, 0)
+        answer = self.transport.request("GET", "/contacts/count", None, 0)
         answer.raise_for_auth()
         data = answer.data()
         count = data.get("count") if isinstance(data, dict) else None
-        return count if isinstance(count, int) else None
+        return count if isinstance(count, int) and not isinstance(count, bool) else None
+
+    def iter_contacts(self) -> Iterator[Contact]:
+        """Every contact, page by page (``GET /v1/contacts?cursor=``), each contact once."""
+
+        def page(cursor: str | None) -> tuple[object, str]:
+            query = f"?cursor={urlquote(cursor, safe='')}" if cursor else ""
+            return self._data("GET", f"/contacts{query}", None), "GET /contacts"
+
+        yield from _paged(page)
+
+    def filter_contacts(
+        self, where: Mapping[str, object], *, take: int = PAGE_SIZE
+    ) -> Iterator[Contact]:
+        """``POST /v1/contacts/filter`` with ``where`` (Dex's keys), every page, each once."""
+
+        def page(cursor: str | None) -> tuple[object, str]:
+            query: dict[str, object] = {"where": dict(where), "take": take}
+            if cursor:
+                query["cursor"] = cursor
+            return self._data("POST", "/contacts/filter", compact_json(query)), "filter"
+
+        yield from _paged(page)
+
+    def contacts_by_ids(self, ids: Sequence[str]) -> dict[str, Contact]:
+        """The user's contacts among ``ids``, keyed by lower-case ID, in as few reads as possible.
+
+        ``where.in`` takes up to 500 IDs a request; if Dex will not filter, one ``GET`` per ID.
+        IDs that are not the user's are simply absent.
+        """
+        wanted = {i.lower() for i in ids}
+        found: dict[str, Contact] = {}
+        for start in range(0, len(ids), PAGE_SIZE):
+            chunk = [i.lower() for i in ids[start : start + PAGE_SIZE]]
+            try:
+                page = {_id_of(c): c for c in self.filter_contacts({"in": chunk}, take=len(chunk))}
+            except (AuthRefused, Unreachable):
+                raise  # a fallback would fail the same way
+            except ApiError:
+                page = {}
+                for contact_id in chunk:
+                    contact = self.get_contact(contact_id)
+                    if contact is not None:
+                        page[_id_of(contact)] = contact
+            found.update({cid: c for cid, c in page.items() if cid in wanted})
+        return found
+
+    def existing_ids(self, ids: Sequence[str]) -> set[str] | None:
+        """Which of ``ids`` are the user's contacts, or ``None`` if Dex would not say."""
+        try:
+            return set(self.contacts_by_ids(ids))
+        except AuthRefused:
+            raise
+        except ApiError:
+            return None
+
+    def search_contacts(self, text: str) -> Iterator[Contact]:
+        """``GET /v1/search/contacts``: Dex's own match on name, email and company."""
+        yield from self._search("contacts", text)
+
+    def search_tags(self, name: str) -> list[Contact]:
+        """``GET /v1/search/tags``: tags whose name matches ``name`` (Dex decides how loosely)."""
+        return list(self._search("tags", name))
+
+    def search_groups(self, name: str) -> list[Contact]:
+        """``GET /v1/search/groups``: groups whose name matches ``name``."""
+        return list(self._search("groups", name))
+
+    def _search(self, what: str, text: str) -> Iterator[Contact]:
+        def page(cursor: str | None) -> tuple[object, str]:
+            query = f"?searchQuery={urlquote(text, safe='')}&take={SEARCH_PAGE_SIZE}"
+            if cursor:
+                query += f"&cursor={urlquote(cursor, safe='')}"
+            return self._data("GET", f"/search/{what}{query}", None), f"search {what}"
+
+        yield from _paged(page)
+
+    def _data(self, method: str, path: str, body: bytes | None) -> dict[str, Any]:
+        answer = self.transport.request(method, path, body, 0)
+        return _data_of(answer, method, path.split("?", 1)[0])
 
 
-def encode_batch(updates: Sequence[Update]) -> bytes:
+def _data_of(answer: Answer, method: str, path: str) -> dict[str, Any]:
+    """The ``data`` object of a successful read, or an error saying why there is none."""
+    answer.raise_for_auth()
+    where = f"{method} {path}"
+    if answer.status is None:
+        raise Unreachable(f"{where}: {answer.error or 'no answer'}")
+    data = answer.data()
+    if not 200 <= answer.status < 300 or not isinstance(data, dict):
+        detail = answer.message() or ("not a Dex answer" if data is None else "no data")
+        raise ApiError(f"{where}: HTTP {answer.status}: {detail}", status=answer.status)
+    return data
+
+
+def _paged(fetch: Any) -> Iterator[Contact]:
+    """Follow ``nextCursor`` through pages of ``items``, yielding each item once.
+
+    A page that holds nothing new ends the loop: some servers ignore the cursor and hand out
+    the first page again, which would otherwise never end.
+    """
+    seen: set[str] = set()
+    cursor: str | None = None
+    for _ in range(MAX_PAGES):
+        data, where = fetch(cursor)
+        items = data.get("items") if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            raise ApiError(f"{where}: Dex's answer has no list of items")
+        new = 0
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            key = _id_of(item)
+            if key in seen:
+                continue
+            seen.add(key)
+            new += 1
+            yield item
+        cursor = data.get("nextCursor")
+        if new == 0 or not isinstance(cursor, str) or not cursor:
+            return
+
+
+def _id_of(item: Mapping[str, Any]) -> str:
+    return str(item.get("id", "")).lower()
+
+
+def _object(value: object, where: str) -> Contact:
+    if not isinstance(value, dict):
+        raise ApiError(f"{where}: Dex's answer is not an object")
+    return value
+
+
+def encode_batch(updates: Iterable[Update]) -> bytes:
     """The compact JSON body of one ``PUT /v1/contacts/`` request."""
-    return _compact([u.to_api() for u in updates])
-
-
-def _compact(value: object) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
-def _json_or_none(response: requests.Response) -> object:
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
-def _reason(exc: Exception) -> str:
-    """A short cause without the exception's repr noise (never contains headers or the key)."""
-    text = str(exc.args[0] if exc.args else exc)
-    for marker in ("Caused by ", "Failed to establish a new connection: "):
-        if marker in text:
-            text = text.split(marker, 1)[1]
-    return text.strip("()'\" ")[:160] or type(exc).__name__
+    return compact_json([u.to_api() for u in updates])

@@ -2,7 +2,7 @@
 
 Every way of choosing contacts and changes (flags, ``set`` items, patch files, and later
 filters, previews that drop unchanged contacts, undo) ends in a :class:`Plan`, and every plan
-goes down the same sending path (:func:`dexbulk.send.execute`). ``FIELD=VALUE`` items and flags
+goes down the same sending path (:func:`dexbulk.engine.execute`). ``FIELD=VALUE`` items and flags
 become a :class:`Patch` here; patch *files* are read by :mod:`dexbulk.inputs.patches`.
 Everything is validated through :mod:`dexbulk.values` before it is returned, and errors name
 the token the user wrote.
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from dexbulk.errors import InvalidInput
 from dexbulk.fields import FIELDS, FieldKind, lookup, suggest
-from dexbulk.values import JSON, coerce, quote, validate
+from dexbulk.values import JSON, coerce, normalize_uuid, quote, validate, validate_data
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +37,16 @@ class Patch:
     """One data object, applied unchanged to every selected contact."""
 
     data: Mapping[str, JSON]
+
+    @classmethod
+    def parse(cls, items: Sequence[str]) -> Patch:
+        """From ``FIELD=VALUE`` / ``FIELD:=JSON`` items, as ``dexbulk set`` takes them."""
+        return parse_items(items)
+
+    @classmethod
+    def of(cls, data: Mapping[str, object]) -> Patch:
+        """From a data object (``{"company": "Acme"}``), every field validated."""
+        return cls(validate_data(data))
 
     def for_contact(self, contact_id: str) -> Update:
         """This patch as the update of one contact."""
@@ -89,6 +99,23 @@ class Plan:
     """The shared data object when every contact gets the same one."""
     duplicates: int = 0
     sources: tuple[str, ...] = field(default=())
+
+    @classmethod
+    def for_ids(
+        cls, ids: Iterable[str], patch: Patch | Mapping[str, object], command: str = ""
+    ) -> Plan:
+        """The same change for every contact of ``ids`` (validated, de-duplicated, in order)."""
+        patch = patch if isinstance(patch, Patch) else Patch.of(patch)
+        unique: dict[str, None] = {}
+        total = 0
+        for index, raw in enumerate(ids, 1):
+            contact_id = normalize_uuid(str(raw))
+            if contact_id is None:
+                raise InvalidInput(f"ids item {index}: {quote(raw)} is not a contact ID (a UUID)")
+            unique[contact_id] = None
+            total += 1
+        selection = Selection(tuple(unique), total - len(unique), ("ids",))
+        return plan_for_selection(selection, patch, command or f"apply {patch.describe()}")
 
     @property
     def total(self) -> int:

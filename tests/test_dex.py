@@ -19,18 +19,12 @@ from urllib3 import HTTPResponse
 
 from dexbulk import __version__
 from dexbulk.answers import Outcome
-from dexbulk.dex import (
-    MAX_BACKOFF,
-    MAX_RETRY_AFTER,
-    THROTTLE_RETRIES,
-    DexClient,
-    DexRetry,
-    encode_batch,
-)
+from dexbulk.dex import Dex, encode_batch
 from dexbulk.errors import AuthRefused, ExitCode
 from dexbulk.plan import Update
 from dexbulk.ratelimit import RateLimiter
 from dexbulk.secret import ApiKey
+from dexbulk.transport import MAX_BACKOFF, MAX_RETRY_AFTER, THROTTLE_RETRIES, DexRetry
 from tests.conftest import TEST_KEY
 from tests.fakes import FakeTime
 
@@ -70,8 +64,8 @@ def make_client(
     max_attempts: int = 5,
     limiter: RateLimiter | None = None,
     throttle_retries: int = THROTTLE_RETRIES,
-) -> DexClient:
-    return DexClient(
+) -> Dex:
+    return Dex(
         API, ApiKey(TEST_KEY, "test"), max_attempts=max_attempts, limiter=limiter,
         sleeper=fake_time.sleep, throttle_retries=throttle_retries,
     )  # fmt: skip
@@ -132,7 +126,7 @@ def test_trailing_slash_of_the_api_url_is_not_doubled(
     rsps: responses.RequestsMock, fake_time: FakeTime
 ) -> None:
     rsps.put(PUT_URL, json={"error": False, "data": {"count": 2}})
-    client = DexClient(API + "/", ApiKey(TEST_KEY), sleeper=fake_time.sleep)
+    client = Dex(API + "/", ApiKey(TEST_KEY), sleeper=fake_time.sleep)
     client.put_contacts(UPDATES)
     assert rsps.calls[0].request.url == PUT_URL
 
@@ -507,16 +501,16 @@ def test_new_and_increment_keep_limiter_and_sleeper() -> None:
 
 
 def test_the_session_retry_policy() -> None:
-    client = DexClient(API, ApiKey(TEST_KEY), max_attempts=4)
-    retry = client.session.get_adapter(PUT_URL).max_retries  # type: ignore[attr-defined]
+    client = Dex(API, ApiKey(TEST_KEY), max_attempts=4)
+    retry = client.transport.session.get_adapter(PUT_URL).max_retries  # type: ignore[attr-defined]
     assert isinstance(retry, DexRetry)
     assert retry.total == 3
     assert set(retry.status_forcelist or ()) == {429, 500, 502, 503, 504}
     assert {"GET", "PUT", "POST"} <= set(retry.allowed_methods or ())
     assert retry.redirect == 0
     assert retry.throttle_retries == THROTTLE_RETRIES
-    single = DexClient(API, ApiKey(TEST_KEY), max_attempts=1)
-    assert single.session.get_adapter(PUT_URL).max_retries.throttle_retries == 0  # type: ignore[attr-defined]
+    single = Dex(API, ApiKey(TEST_KEY), max_attempts=1)
+    assert single.transport.session.get_adapter(PUT_URL).max_retries.throttle_retries == 0  # type: ignore[attr-defined]
 
 
 # -- existing_ids --------------------------------------------------------------------------
@@ -616,8 +610,8 @@ def test_existing_ids_raises_on_auth_refusal(
 
 def test_the_key_is_not_in_the_auth_repr(fake_time: FakeTime) -> None:
     client = make_client(fake_time)
-    assert TEST_KEY not in repr(client.session.auth)
-    assert TEST_KEY not in repr(vars(client.session.auth))
+    assert TEST_KEY not in repr(client.transport.session.auth)
+    assert TEST_KEY not in repr(vars(client.transport.session.auth))
 
 
 def test_the_key_is_not_logged_at_debug(

@@ -1,7 +1,9 @@
 """The tool commands: fields, sandbox, demo, auth (login, status, logout), config (show, path)."""
 
-from pathlib import Path
-from typing import Annotated
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 
@@ -37,81 +39,46 @@ def fields_(
     render.render_fields(render.make_console(e.stdout), list(FIELDS.values()), advanced=advanced)
 
 
-def sandbox(
-    port: Annotated[
-        int, typer.Option("--port", help="Port on 127.0.0.1 (0 = pick a free one).", metavar="PORT")
-    ] = 8765,
-    db: Annotated[
-        Path | None,
-        typer.Option("--db", help="SQLite file \\[default: in the user data dir].", metavar="FILE"),
-    ] = None,
-    fresh: Annotated[
-        bool, typer.Option("--fresh", help="Drop the stored address book and reseed.")
-    ] = False,
-    seed: Annotated[
-        int, typer.Option("--seed", help="Seed of the generated address book.", metavar="N")
-    ] = 42,
-    contacts: Annotated[
-        int, typer.Option("--contacts", help="How many contacts to seed.", metavar="N")
-    ] = 300,
-    key: Annotated[
-        str | None, typer.Option("--key", help="The API key the sandbox expects.", metavar="KEY")
-    ] = None,
-    latency: Annotated[
-        float,
-        typer.Option("--latency", help="Milliseconds per request (±20% jitter).", metavar="MS"),
-    ] = 0.0,
-    fail_rate: Annotated[
-        float, typer.Option("--fail-rate", help="Probability of a random 500/502/503.", metavar="P")
-    ] = 0.0,
-    rate_limit: Annotated[
-        str | None,
-        typer.Option("--rate-limit", help="Requests per second before 429, as N/s.", metavar="N/s"),
-    ] = None,
-    max_batch: Annotated[
-        int | None,
-        typer.Option("--max-batch", help="Reject larger PUT bodies with 413.", metavar="N"),
-    ] = None,
-    drop_rate: Annotated[
-        float,
-        typer.Option(
-            "--drop-rate", help="Probability of closing the connection mid-request.", metavar="P"
-        ),
-    ] = 0.0,
-    reject: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--reject",
-            help="A contact whose batch always fails with 400 (repeatable).",
-            metavar="ID",
-        ),
-    ] = None,
-    unknown_ids: Annotated[
-        str,
-        typer.Option(
-            "--unknown-ids",
-            help="skip: unknown contacts are not counted; reject: their batch fails with 404.",
-            metavar="skip|reject",
-        ),
-    ] = "skip",
-) -> None:
-    """Run a local, simulated Dex API to rehearse changes on (no account needed).
+def _sandbox(**values: Any) -> None:
+    from dexbulk.sandbox.options import options_from_flags
+    from dexbulk.sandbox.server import serve
+
+    e = Env()
+    serve(options_from_flags(values, verbose_log=e.stderr), out=e.stdout, err=e.stderr)
+
+
+def sandbox_command() -> Callable[..., None]:
+    """``dexbulk sandbox``, its options generated from the sandbox's one table of flags."""
+    from dexbulk.sandbox.options import FLAGS
+
+    parameters = []
+    for flag in FLAGS:
+        option = typer.Option(
+            *flag.names, help=flag.help, metavar=flag.metavar, rich_help_panel=flag.panel,
+            show_default=flag.default_text or False,
+        )  # fmt: skip
+        kind: Any = bool if flag.is_switch else list[str] | None if flag.repeatable else str | None
+        default = False if flag.is_switch else None
+        annotation = Annotated[kind, option]
+        keyword = inspect.Parameter.KEYWORD_ONLY
+        parameters.append(
+            inspect.Parameter(flag.field, keyword, annotation=annotation, default=default)
+        )
+
+    @functools.wraps(_sandbox)
+    def command(**values: Any) -> None:
+        _sandbox(**values)
+
+    command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    command.__doc__ = SANDBOX_HELP
+    return command
+
+
+SANDBOX_HELP = """Run a local, simulated Dex API to rehearse changes on (no account needed).
 
     Example: [bold]dexbulk sandbox --port 8765 --latency 50 --fail-rate 0.1[/bold], then
     [bold]DEX_API_URL=http://127.0.0.1:8765/v1 DEX_API_KEY=<printed key> dexbulk star --ids ...[/bold]
     """
-    from dexbulk.sandbox import SandboxOptions, serve
-    from dexbulk.sandbox.options import DEFAULT_API_KEY, parse_rate
-
-    e = Env()
-    options = SandboxOptions(
-        port=port, db_path=db, fresh=fresh, seed=seed, contacts=contacts,
-        api_key=key or DEFAULT_API_KEY, latency_ms=latency, fail_rate=fail_rate,
-        rate_limit=parse_rate(rate_limit) if rate_limit else None, max_batch=max_batch,
-        drop_rate=drop_rate, reject_ids=frozenset(reject or ()), unknown_ids=unknown_ids,
-        verbose_log=e.stderr,
-    )  # fmt: skip
-    serve(options, out=e.stdout, err=e.stderr)
 
 
 def demo(

@@ -57,7 +57,7 @@ def _register(app: typer.Typer) -> None:
     run: dict[str, Any] = {**tool, "rich_help_panel": RUNS_PANEL, "epilog": EXIT_CODES_EPILOG}
     app.command("resume", **run)(runs.resume)
     app.command("retry", **run)(runs.retry)
-    app.command("sandbox", **tool)(admin.sandbox)
+    app.command("sandbox", **tool)(admin.sandbox_command())
     app.command("demo", **tool)(admin.demo)
     app.add_typer(runs.runs_app(), name="runs", rich_help_panel=RUNS_PANEL)
     app.add_typer(admin.auth_app(), name="auth", rich_help_panel=TOOLS_PANEL)

@@ -34,13 +34,10 @@ def _settings(
 
 def check_key(key: ApiKey, api_url: str) -> int | None:
     """One cheap authenticated request (``GET /v1/contacts/count``); raises AuthRefused."""
-    from dexbulk.dex import DexClient
+    from dexbulk.dex import Dex
 
-    client = DexClient(api_url, key, timeout=15, max_attempts=2)
-    try:
-        return client.count_contacts()
-    finally:
-        client.close()
+    with Dex(api_url, key, timeout=15, max_attempts=2) as dex:
+        return dex.count_contacts()
 
 
 def login(env: Env, *, with_token: bool, profile: str | None, api_url: str | None) -> None:

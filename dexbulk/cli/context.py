@@ -24,7 +24,7 @@ from dexbulk.secret import ApiKey, redact_argv
 
 if TYPE_CHECKING:
     from rich.console import Console
-from dexbulk.send import RunResult, SendOptions, describe
+from dexbulk.engine import RunResult, SendOptions, describe
 
 
 @dataclass
@@ -234,18 +234,11 @@ def _execute(
     console: Console, resume_of: tuple[str, str] | None,
 ) -> RunResult:  # fmt: skip
     from dexbulk.cli import render
-    from dexbulk.dex import DexClient
+    from dexbulk.engine import send
     from dexbulk.journal import Journal, default_runs_dir
-    from dexbulk.ratelimit import RateLimiter
-    from dexbulk.send import execute
 
     configure_logging(output, env.stderr)
     options = target.options
-    limiter = RateLimiter(options.rate)
-    client = DexClient(
-        target.api_url, key, timeout=options.timeout, max_attempts=options.max_attempts,
-        pool_size=options.concurrency, limiter=limiter,
-    )  # fmt: skip
     runs_dir = default_runs_dir(env.environ)
     if resume_of is None:
         journal = Journal.create(
@@ -265,12 +258,10 @@ def _execute(
             interrupts(stop, console),
             render.progress_bar(console, plan.total, enabled=progress_on) as advance,
         ):
-            return execute(
-                plan, client, options, journal=journal, progress=advance, stop=stop,
-                throttle_count=lambda: limiter.throttles, retry_count=lambda: client.retries,
+            return send(
+                plan, None, options, api_key=key, api_url=target.api_url, journal=journal,
+                progress=advance, stop=stop,
             )  # fmt: skip
     except KeyboardInterrupt:
         console.print(f"aborted; resume with: dexbulk resume {journal.run_id}")
         raise
-    finally:
-        client.close()

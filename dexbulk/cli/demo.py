@@ -14,10 +14,10 @@ from rich.table import Table
 
 from dexbulk.cli.context import Env, send_plan
 from dexbulk.cli.options import OutputArgs, SendArgs
+from dexbulk.engine import SendOptions
 from dexbulk.errors import ExitCode
 from dexbulk.inputs.ids import select_ids
 from dexbulk.plan import parse_items, plan_for_selection
-from dexbulk.send import SendOptions
 
 DEMO_CHANGE = ("company=Acme Corp", "starred=true", "frequency=monthly")
 SHOWN = 5
@@ -26,8 +26,8 @@ SHOWN = 5
 def run_demo(env: Env, *, contacts: int = 250, progress: bool = True) -> ExitCode:
     """Start a sandbox, update ``contacts`` contacts in it, and show what changed."""
     from dexbulk.cli import render
+    from dexbulk.engine import describe
     from dexbulk.sandbox import Sandbox, SandboxOptions
-    from dexbulk.send import describe
 
     console = env.console()
     with (

@@ -19,9 +19,9 @@ from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:
+    from dexbulk.engine import RunResult
     from dexbulk.fields import Field
     from dexbulk.journal import RunState
-    from dexbulk.send import RunResult
 
 FAILURES_SHOWN = 10
 

@@ -1,4 +1,4 @@
-"""Dex's response envelopes and the one exception that becomes an error envelope.
+"""Requests as routes see them, Dex's response envelopes, and the exception behind errors.
 
 Every ``/v1`` answer is ``{"error": false, "data": {...}}`` or
 ``{"error": true, "message": "..."}`` (dex-api.md, Basics). Route code raises
@@ -8,6 +8,8 @@ remember the envelope shape.
 
 from __future__ import annotations
 
+import html
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +25,34 @@ class ApiFailure(Exception):
         self.status = status
         self.message = message
         self.headers = headers or {}
+
+
+_UNPARSED: Any = object()
+_INVALID: Any = object()
+
+
+@dataclass
+class Request:
+    """An HTTP request reduced to what routes need."""
+
+    method: str
+    path: str
+    query: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    params: dict[str, str] = field(default_factory=dict)
+    _json: Any = field(default=_UNPARSED, repr=False, compare=False)
+
+    def json(self) -> Any:
+        """The body parsed as JSON (once; the stats and the route share it); 400 when it is
+        not JSON."""
+        if self._json is _UNPARSED:
+            try:
+                self._json = json.loads(self.body or b"null")
+            except ValueError:
+                self._json = _INVALID
+        if self._json is _INVALID:
+            raise ApiFailure(400, "request body is not valid JSON")
+        return self._json
 
 
 @dataclass
@@ -60,3 +90,24 @@ BLOCKED_HTML = """<!DOCTYPE html>
 def blocked() -> Response:
     """The Cloudflare-style 403 with an HTML body, not a JSON envelope."""
     return Response(403, BLOCKED_HTML, content_type="text/html; charset=utf-8")
+
+
+EXPRESS_NOT_FOUND = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Error</title>
+</head>
+<body>
+<pre>Cannot {method} {path}</pre>
+</body>
+</html>
+"""
+"""Express's default 404 page (finalhandler), which Dex's server answers outside its routes."""
+
+
+def express_not_found(method: str, path: str) -> Response:
+    """The HTML 404 Express answers for a path no route takes, e.g. ``/contacts/`` without /v1."""
+    body = EXPRESS_NOT_FOUND.format(method=method, path=html.escape(path, quote=False))
+    headers = {"Content-Security-Policy": "default-src 'none'", "X-Content-Type-Options": "nosniff"}
+    return Response(404, body, headers=headers, content_type="text/html; charset=utf-8")

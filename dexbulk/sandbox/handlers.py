@@ -1,8 +1,9 @@
 """HTTP for the sandbox: keep-alive connections, the fault pipeline, logging and stats.
 
 Per request, in this order (docs/sandbox.md explains why):
-drop → latency → Cloudflare's User-Agent check (403) → rate limit (429) → auth (401) →
-random 5xx → route (which checks max batch 413, validation 400, rejected IDs 400, unknown IDs).
+count what was sent → drop → latency → ``--hostile html|500`` → Cloudflare's User-Agent check
+(403) → rate limit (429) → auth (401) → random 5xx → route (which checks max batch 413,
+validation 400, rejected IDs 400, unknown IDs) → ``--hostile escapes|echo-key`` decorate.
 Auth comes before the random 5xx so a wrong key is reported the same way on every attempt.
 """
 
@@ -19,10 +20,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 from urllib.parse import parse_qsl, urlsplit
 
-from dexbulk.sandbox.api import Api, Request
-from dexbulk.sandbox.envelope import Response, blocked, failure, ok
+from dexbulk.sandbox.api import Api
+from dexbulk.sandbox.envelope import ApiFailure, Request, Response, blocked, failure, ok
 from dexbulk.sandbox.faults import Faults
-from dexbulk.sandbox.stats import Stats
+from dexbulk.sandbox.hostile import Hostile
+from dexbulk.sandbox.stats import COUNTED_BODIES, OTHER, Stats
 
 BAD_GATEWAY_HTML = "<html><head><title>{status}</title></head><body>{status}</body></html>\n"
 _STATUS_TEXT = {502: "502 Bad Gateway", 503: "503 Service Unavailable"}
@@ -35,6 +37,7 @@ class Core:
     def __init__(self, api: Api, faults: Faults, log: TextIO | None) -> None:
         self.api = api
         self.faults = faults
+        self.hostile = Hostile(api.options.hostile)
         self.stats = Stats()
         self._log = log
         self._log_lock = threading.Lock()
@@ -124,6 +127,7 @@ class Handler(BaseHTTPRequestHandler):
             self._counted = True
             core.stats.connection()
         request = Request(self.command, url.path, dict(parse_qsl(url.query)), body)
+        self._count(request)
         response = self._answer(request)
         elapsed = (time.perf_counter() - started) * 1000
         if response is None:
@@ -131,17 +135,32 @@ class Handler(BaseHTTPRequestHandler):
             core.log(f"{request.method} {request.path} dropped {elapsed:.1f} ms")
             self.close_connection = True
             return
+        if core.hostile:
+            response = core.hostile.decorate(response, self.headers.get("Authorization"))
         is_put = request.method == "PUT" and request.path in _BULK_PATHS
         core.stats.answered(response.status, is_put=is_put, updated=response.updated)
         note = f"{response.note} " if response.note else ""
         core.log(f"{request.method} {request.path} {response.status} {note}{elapsed:.1f} ms")
         self._send(response)
 
+    def _count(self, request: Request) -> None:
+        """Count the request under its route, and what its body carries, before any fault."""
+        core = self.server.core
+        route = core.api.label(request) or OTHER
+        body = None
+        if route in COUNTED_BODIES:
+            with contextlib.suppress(ApiFailure):  # not JSON: the route will say so
+                body = request.json()
+        core.stats.received(route, body)
+
     def _answer(self, request: Request) -> Response | None:
         core = self.server.core
         if core.faults.should_drop():
             return None
         core.faults.delay()
+        replacement = core.hostile.replacement()
+        if replacement is not None:
+            return replacement
         if not self.headers.get("User-Agent"):
             return blocked()
         retry_after = core.faults.retry_after()

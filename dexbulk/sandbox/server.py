@@ -3,16 +3,32 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import signal
 import threading
 from types import FrameType, TracebackType
 from typing import Any, TextIO
 
+from dexbulk.errors import DexbulkError
 from dexbulk.sandbox.api import Api
 from dexbulk.sandbox.faults import Faults
 from dexbulk.sandbox.handlers import Core, SandboxHTTPServer
 from dexbulk.sandbox.options import SandboxOptions
 from dexbulk.sandbox.store import Store
+
+
+class CannotListen(DexbulkError, OSError):
+    """The sandbox could not bind its address: most often the port is taken."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+
+
+def _cannot_listen(host: str, port: int, error: OSError) -> CannotListen:
+    if error.errno == errno.EADDRINUSE:
+        return CannotListen(f"port {port} is already in use", hint="--port 0 picks a free port")
+    reason = error.strerror or str(error)
+    return CannotListen(f"cannot listen on {host}:{port}: {reason}")
 
 
 class Sandbox:
@@ -46,7 +62,11 @@ class Sandbox:
             raise RuntimeError("this sandbox was stopped; create a new one")
         if self._server is None:
             # Binding in the constructor also listens, so the port is ready before we return.
-            self._server = SandboxHTTPServer((self.options.host, self.options.port), self._core)
+            address = (self.options.host, self.options.port)
+            try:
+                self._server = SandboxHTTPServer(address, self._core)
+            except OSError as error:
+                raise _cannot_listen(*address, error) from error
             self._thread = threading.Thread(
                 target=self._server.serve_forever,
                 kwargs={"poll_interval": 0.01},  # short, so stop() returns at once
@@ -90,7 +110,11 @@ class Sandbox:
         self.store.close()
 
     def __enter__(self) -> Sandbox:
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()  # close the database the constructor opened
+            raise
 
     def __exit__(
         self,

@@ -20,7 +20,7 @@ from dexbulk.sandbox.envelope import ApiFailure, Contact
 from dexbulk.sandbox.options import MEMORY
 from dexbulk.sandbox.seed import build_address_book
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: fixed tags and groups, OldCo, last_seen_at
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE contacts (pos INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, data TEXT NOT NULL);

@@ -219,6 +219,7 @@ def test_json_output_is_one_document_with_failures(api: responses.RequestsMock) 
     assert document["failures"] == [
         {
             "contactId": B,
+            "outcome": "not_found",
             "status": 200,
             "error": "not found or not yours (Dex did not update it)",
             "attempts": 1,
@@ -384,14 +385,13 @@ def test_runs_lists_a_command_and_a_reason_that_look_like_markup(
     assert f"✗ {A}: note [/] is not allowed" in shown.stdout
 
 
-
 def test_version_does_not_import_the_sending_stack() -> None:
     code = (
         "import sys; sys.argv = ['dexbulk', '--version'];"
         "from dexbulk.__main__ import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "heavy = [m for m in ('requests', 'urllib3', 'yaml', 'rich.progress', 'dexbulk.sandbox')"
-        " if m in sys.modules]\n"
+        "heavy = [m for m in ('requests', 'urllib3', 'yaml', 'rich.progress', 'sqlite3',"
+        " 'http.server', 'dexbulk.sandbox.server', 'dexbulk.sandbox.store') if m in sys.modules]\n"
         "print(heavy); sys.exit(1 if heavy else 0)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

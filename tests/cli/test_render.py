@@ -9,7 +9,7 @@ from rich.console import Console
 
 from dexbulk.batches import ContactResult, ContactState
 from dexbulk.cli import render
-from dexbulk.send import RunResult
+from dexbulk.engine import RunResult
 
 A = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
 B = "8df02237-1111-4b50-8888-8dd25736052b"

@@ -8,8 +8,8 @@ import time
 import pytest
 import requests
 
-from dexbulk.sandbox import Sandbox
-from dexbulk.sandbox.faults import TokenBucket
+from dexbulk.sandbox import Sandbox, SandboxOptions
+from dexbulk.sandbox.faults import FixedWindow, TokenBucket, rate_limiter
 
 from .conftest import Api, MakeApi, MakeSandbox
 
@@ -130,3 +130,38 @@ def test_latency_is_applied(make_sandbox: MakeSandbox, make_api: MakeApi) -> Non
     started = time.perf_counter()
     assert api.get("/contacts/count").status_code == 200
     assert time.perf_counter() - started >= 0.08  # 100 ms - 20% jitter
+
+
+def test_fixed_window_counts_per_clock_second() -> None:
+    now = [10.25]
+    window = FixedWindow(2.9, clock=lambda: now[0])  # N per window, rounded down: 2
+    assert [window.take(), window.take(), window.take()] == [None, None, 1]
+    now[0] = 10.999
+    assert window.take() == 1  # still the same window: wait for its end, at least 1 s
+    now[0] = 11.0
+    assert [window.take(), window.take(), window.take()] == [None, None, 1]
+    now[0] = 13.5  # windows do not carry anything over
+    assert window.take() is None
+
+
+@pytest.mark.parametrize(("limiter", "kind"), [("bucket", TokenBucket), ("window", FixedWindow)])
+def test_rate_limiter_flag_picks_the_limiter(
+    make_sandbox: MakeSandbox, limiter: str, kind: type
+) -> None:
+    options = make_sandbox(rate_limit=3.0, rate_limiter=limiter).options
+    assert isinstance(rate_limiter(options), kind)
+    assert rate_limiter(SandboxOptions(rate_limiter=limiter)) is None  # no --rate-limit
+
+
+def test_window_rate_limit_429_until_the_next_second(
+    make_sandbox: MakeSandbox, make_api: MakeApi
+) -> None:
+    api = make_api(make_sandbox(rate_limit=3.0, rate_limiter="window"))
+    api.get("/contacts/count")  # warm the connection up, then start at the top of a second
+    time.sleep(1.02 - time.time() % 1.0)
+    responses = [api.get("/contacts/count") for _ in range(5)]
+    assert [r.status_code for r in responses] == [200, 200, 200, 429, 429]
+    assert responses[3].headers["Retry-After"] == "1"
+    assert responses[3].json() == {"error": True, "message": "Too many requests"}
+    time.sleep(1.02 - time.time() % 1.0)
+    assert api.get("/contacts/count").status_code == 200

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from dexbulk.sandbox import Sandbox
+from dexbulk.sandbox.seed import GROUP_NAMES, TAG_NAMES
 
 from .conftest import SMALL_BOOK, Api, MakeApi, MakeSandbox
 
@@ -87,6 +88,21 @@ def _expected(sandbox: Sandbox, check: Any) -> set[str]:
     [
         ({"is_starred": True}, lambda c: c["starred"]),
         ({"is_archived": False}, lambda c: not c["is_archived"]),
+        ({"is_archived": True}, lambda c: c["is_archived"]),
+        (
+            {"is_starred": False, "is_archived": False},
+            lambda c: not c["starred"] and not c["is_archived"],
+        ),
+        ({"has_source": True}, lambda c: c["source"]),
+        ({"has_source": False}, lambda c: not c["source"]),
+        ({"has_birthday": False}, lambda c: not c["birthday"]),
+        ({"has_next_reminder": False}, lambda c: not c["next_reminder_at"]),
+        ({"has_never_keep_in_touch": False}, lambda c: not c["never_keep_in_touch"]),
+        (
+            {"has_updated_at": {"gte": "2023-01-01T00:00:00.000Z"}},
+            lambda c: c["updated_at"] >= "2023",
+        ),
+        ({"has_updated_at": {"lte": "2022-06-30"}}, lambda c: c["updated_at"] < "2022-06-30"),
         ({"has_job_title": True}, lambda c: c["job_title"]),
         ({"has_location": False}, lambda c: not c["legacy_location"]),
         ({"has_birthday": True}, lambda c: c["birthday"]),
@@ -107,6 +123,13 @@ def test_filter_where_keys(api: Api, sandbox: Sandbox, where: dict[str, Any], ch
     expected = _expected(sandbox, check)
     assert 0 < len(expected) < SMALL_BOOK  # the seed exercises both outcomes
     assert _ids_where(api, where) == expected
+
+
+def test_filter_in_and_not_in(api: Api, sandbox: Sandbox) -> None:
+    ids = sandbox.store.all_ids()
+    assert _ids_where(api, {"not_in": ids[:10]}) == set(ids[10:])
+    assert _ids_where(api, {"in": ids[:10], "not_in": [*ids[:3], MISSING]}) == set(ids[3:10])
+    assert _ids_where(api, {"in": [i.upper() for i in ids[:2]]}) == set(ids[:2])
 
 
 def test_filter_has_tag_and_groups(api: Api, sandbox: Sandbox) -> None:
@@ -174,12 +197,12 @@ def test_search_contacts_pages_and_limits_take(api: Api) -> None:
 def test_search_tags_and_groups(api: Api, sandbox: Sandbox) -> None:
     tags = api.data("GET", "/search/tags")["items"]
     assert tags == sandbox.store.tags()
-    assert 8 <= len(tags) <= 12
+    assert [t["name"] for t in tags] == list(TAG_NAMES)
     name = tags[0]["name"]
     found = api.data("GET", "/search/tags", params={"searchQuery": name.lower()})["items"]
     assert name in [t["name"] for t in found]
     groups = api.data("GET", "/search/groups")["items"]
-    assert 4 <= len(groups) <= 6
+    assert [g["name"] for g in groups] == list(GROUP_NAMES)
     assert api.data("GET", "/search/groups", params={"searchQuery": "zzz"})["items"] == []
 
 

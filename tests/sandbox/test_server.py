@@ -82,8 +82,18 @@ def test_stats_and_health_need_no_auth_and_are_not_counted(api: Api, sandbox: Sa
         "requests": 2,
         "connections": 1,
         "put_requests": 1,
+        "put_items": 1,
         "contacts_updated": 1,
         "by_status": {"200": 1, "401": 1},
+        "by_route": {"GET /v1/contacts/count": 1, "PUT /v1/contacts": 1},
+        "membership_contacts": {
+            "tags_add": 0,
+            "tags_remove": 0,
+            "groups_add": 0,
+            "groups_remove": 0,
+            "put_tags_contacts": 0,
+            "put_groups_contacts": 0,
+        },
         "dropped": 0,
     }
     assert sandbox.stats() == stats
@@ -158,11 +168,18 @@ def test_seeded_book_is_realistic() -> None:
         assert len(contacts) == 300
         assert len({c["id"] for c in contacts}) == 300
         assert all(c["full_name"] for c in contacts)
-        assert 8 <= len(sandbox.store.tags()) <= 12
-        assert 4 <= len(sandbox.store.groups()) <= 6
-        for key in ("starred", "is_archived", "birthday", "frequency", "contact_phone_numbers"):
+        assert {"investor", "conference-2026", "friends", "VIP", "vip list"} <= {
+            t["name"] for t in sandbox.store.tags()
+        }
+        assert len(sandbox.store.groups()) == 7
+        assert sum(c["company"] == "OldCo" for c in contacts) > 10
+        seen = sorted(c["last_seen_at"] for c in contacts if c["last_seen_at"])
+        assert seen[0] < "2021"  # years apart
+        assert seen[-1] > "2026"
+        keys = ("starred", "is_archived", "birthday", "frequency", "contact_phone_numbers")
+        for key in (*keys, "last_seen_at"):
             share = sum(bool(c[key]) for c in contacts) / len(contacts)
-            assert 0.01 < share < 0.6, key
+            assert 0.01 < share < 0.8, key
         assert sum(bool(c["tags"]) for c in contacts) > 100
         assert sum(bool(c["groups"]) for c in contacts) > 50
     finally:

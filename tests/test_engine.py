@@ -1,4 +1,4 @@
-"""Tests for dexbulk.send: one bulk run against a fake transport, its result, exit code, journal."""
+"""Tests for dexbulk.engine: one run against a fake transport, its result, exit code, journal."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import pytest
 
 from dexbulk.answers import Outcome
 from dexbulk.batches import NOT_FOUND, ContactResult, ContactState
+from dexbulk.engine import NOT_SENT, RunResult, SendOptions, describe, execute
 from dexbulk.errors import AuthRefused, ExitCode
 from dexbulk.journal import Journal, load_run
 from dexbulk.plan import Plan, Update
-from dexbulk.send import NOT_SENT, RunResult, SendOptions, describe, execute
 from tests.conftest import TEST_KEY
 
 API = "https://dex.test/v1"

@@ -1,8 +1,12 @@
-"""One bulk run: the library entry point. Never prints, never exits.
+"""One bulk run: :func:`send` is the library's front door. Never prints, never exits.
 
->>> from dexbulk.client import DexClient
->>> result = execute(plan, DexClient(url, key), SendOptions())  # doctest: +SKIP
+>>> import dexbulk
+>>> plan = dexbulk.Plan.for_ids(ids, dexbulk.Patch.parse(["company=Acme"]))  # doctest: +SKIP
+>>> result = dexbulk.send(plan, api_key="dex_...")  # doctest: +SKIP
 >>> result.exit_code, len(result.failed)  # doctest: +SKIP
+
+:func:`execute` is the engine under it: batches (:mod:`dexbulk.batches`), workers, the journal,
+and the settling of every contact, against anything that can ``put_contacts``.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from dexbulk.answers import Outcome
 from dexbulk.batches import (
@@ -28,11 +32,15 @@ from dexbulk.errors import AuthRefused, ExitCode
 from dexbulk.journal import Journal
 from dexbulk.plan import Plan, Update
 
+if TYPE_CHECKING:
+    from dexbulk.dex import Dex
+    from dexbulk.secret import ApiKey
+
 NOT_SENT = "not sent: the run stopped before this contact's batch"
 
 
-class Transport(Protocol):
-    """What a run needs from the API (``DexClient`` in real use, fakes in tests)."""
+class Sender(Protocol):
+    """What a run needs from the API (:class:`~dexbulk.dex.Dex` in real use, fakes in tests)."""
 
     def put_contacts(self, updates: Sequence[Update]) -> Outcome: ...
 
@@ -119,9 +127,53 @@ class RunResult:
         }  # fmt: skip
 
 
+def send(
+    plan: Plan,
+    dex: Dex | None = None,
+    options: SendOptions | None = None,
+    *,
+    api_key: ApiKey | str | None = None,
+    api_url: str | None = None,
+    journal: Journal | None = None,
+    progress: Callable[[int], None] | None = None,
+    stop: threading.Event | None = None,
+) -> RunResult:
+    """Send every update of ``plan`` to Dex and return what became of each contact.
+
+    Pass a :class:`~dexbulk.dex.Dex` client, or ``api_key`` (and optionally ``api_url``) and
+    one is made for this run from ``options`` (timeouts, retries, pacing) and closed after.
+    Raises :class:`~dexbulk.errors.AuthRefused` when Dex refuses the key; every other failure
+    is recorded per contact in the result.
+    """
+    from dexbulk.dex import Dex
+    from dexbulk.ratelimit import RateLimiter
+    from dexbulk.settings import DEFAULT_API_URL
+
+    options = options or SendOptions()
+    own = dex is None
+    if dex is None:
+        if not api_key:
+            raise ValueError("send() needs a Dex client or an api_key")
+        dex = Dex(
+            api_url or DEFAULT_API_URL, api_key, timeout=options.timeout,
+            max_attempts=options.max_attempts, pool_size=options.concurrency,
+            limiter=RateLimiter(options.rate),
+        )  # fmt: skip
+    limiter = dex.transport.limiter
+    try:
+        return execute(
+            plan, dex, options, journal=journal, progress=progress, stop=stop,
+            throttle_count=(lambda: limiter.throttles) if limiter is not None else None,
+            retry_count=lambda: dex.retries,
+        )  # fmt: skip
+    finally:
+        if own:
+            dex.close()
+
+
 def execute(
     plan: Plan,
-    transport: Transport,
+    transport: Sender,
     options: SendOptions,
     *,
     journal: Journal | None = None,
@@ -198,7 +250,7 @@ def execute(
 
 def _drop_unknown(
     updates: Sequence[Update],
-    transport: Transport,
+    transport: Sender,
     settled: dict[str, ContactResult],
     result: RunResult,
 ) -> Sequence[Update]:
