@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 import responses
 from typer.testing import CliRunner
 
@@ -98,12 +99,16 @@ def test_ids_from_stdin_when_it_is_not_a_terminal(api: responses.RequestsMock) -
     assert "duplicates dropped" in run.stderr
 
 
+def count_every_contact(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+    """A PUT answer that confirms every contact of the batch it answers."""
+    return 200, {}, json.dumps(ok(len(json.loads(request.body or b"[]"))))
+
+
 def test_batches_follow_batch_size(api: responses.RequestsMock, tmp_path: Path) -> None:
     ids = [f"00000000-0000-4000-8000-{i:012d}" for i in range(7)]
     (tmp_path / "ids.txt").write_text("\n".join(ids))
-    api.put(PUT_URL, json=ok(3))
-    api.put(PUT_URL, json=ok(3))
-    api.put(PUT_URL, json=ok(1))
+    # Batches 2 and 3 go out concurrently: answer each with its own size, not in arrival order.
+    api.add_callback(responses.PUT, PUT_URL, callback=count_every_contact)
     run = invoke("star", "--from", str(tmp_path / "ids.txt"), "--batch-size", "3", "--json")
     assert run.code == 0, run
     sent = sorted(len(b) for b in bodies(api))
