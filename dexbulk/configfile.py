@@ -1,6 +1,7 @@
-"""The config file as text: reading it, finding a key's line, and editing ``api_key`` safely.
+"""The config file as text: reading it, its layout of profile tables, and editing ``api_key``.
 
-:mod:`dexbulk.settings` decides what the settings mean; this module only knows TOML text. Writing
+:mod:`dexbulk.settings` decides what the settings in a table mean; this module knows TOML text
+and the file's shape: only ``[default]`` and ``[profile.NAME]`` tables at the top. Writing
 touches only ``api_key`` lines and table headers, keeps every other byte, re-parses the result
 to prove nothing else changed, and replaces the file atomically with mode 0600.
 """
@@ -8,6 +9,7 @@ to prove nothing else changed, and replaces the file atomically with mode 0600.
 from __future__ import annotations
 
 import copy
+import difflib
 import json
 import os
 import re
@@ -89,6 +91,82 @@ def locate(doc: Doc, key_path: tuple[str, ...]) -> str:
     return f"{show_path(doc.path)} line {line}" if line else show_path(doc.path)
 
 
+def profile_table(doc: Doc | None, path: Path, profile: str, *, new_ok: bool) -> dict[str, Any]:
+    """The profile's table as parsed (empty if absent); an unknown profile fails unless ``new_ok``.
+
+    A missing file holds only an empty ``[default]``. The layout is checked first.
+    """
+    if doc is None:
+        if not new_ok and profile != DEFAULT_PROFILE:
+            raise ConfigError(
+                f"unknown profile {profile!r}: {show_path(path)} does not exist",
+                hint=f"add a {table_label(profile)} table to it, or run 'dexbulk auth login'",
+            )
+        return {}
+    check_layout(doc)
+    profiles: dict[str, Any] = doc.data.get("profile", {})
+    if profile == DEFAULT_PROFILE:
+        table: dict[str, Any] = doc.data.get("default", {})
+        return table
+    if profile in profiles:
+        found: dict[str, Any] = profiles[profile]
+        return found
+    if new_ok:
+        return {}
+    names = [DEFAULT_PROFILE, *profiles]
+    close = difflib.get_close_matches(profile, names, n=1)
+    maybe = f"did you mean {close[0]!r}? " if close else ""
+    raise ConfigError(
+        f"unknown profile {profile!r} ({maybe}profiles in {show_path(path)}: {', '.join(names)})"
+    )
+
+
+def check_layout(doc: Doc) -> None:
+    """Only ``[default]`` and ``[profile.NAME]`` tables may sit at the top of the file."""
+    for key, value in doc.data.items():
+        if key in ("default", "profile") and isinstance(value, dict):
+            continue
+        at = locate(doc, (key,))
+        if not isinstance(value, dict):  # a setting written above every table header
+            raise ConfigError(f"{at}: {key} must be inside [default] or [profile.NAME]")
+        raise ConfigError(f"{at}: unexpected {key!r} (expected [default] or [profile.NAME] tables)")
+    for name, value in doc.data.get("profile", {}).items():
+        if name == DEFAULT_PROFILE:
+            raise ConfigError(
+                f"{locate(doc, ('profile', name))}: write [default], not [profile.default]"
+            )
+        if not isinstance(value, dict):
+            raise ConfigError(f"{locate(doc, ('profile', name))}: profile.{name} must be a table")
+
+
+def write_api_key(path: Path, profile: str, key: ApiKey) -> None:
+    """Set ``api_key`` in the profile's table (adding the table if needed); the file ends 0600."""
+    _edit_file(path, profile, key=key)
+
+
+def remove_api_key(path: Path, profile: str) -> bool:
+    """Remove ``api_key`` from the profile's table; return whether there was one to remove."""
+    return _edit_file(path, profile, remove=True)
+
+
+def ensure_profile_table(path: Path, profile: str) -> bool:
+    """Add an empty table for the profile if the file lacks it; return whether it was added.
+
+    ``auth login --profile work`` calls this when the key goes to the keyring, so that
+    ``--profile work`` is then a known profile (unknown profiles are an error, to catch typos).
+    """
+    return profile != DEFAULT_PROFILE and _edit_file(path, profile)
+
+
+def _edit_file(
+    path: Path, profile: str, *, key: ApiKey | None = None, remove: bool = False
+) -> bool:
+    doc = read(path, must_exist=False)
+    if doc is not None:
+        check_layout(doc)
+    return _edit(path, doc, profile, key=key, remove=remove)
+
+
 def _header(line: str) -> tuple[str, ...] | None:
     """The key path of a ``[table]`` header line (quoted names included), else None."""
     text = line.strip()
@@ -136,7 +214,7 @@ def _line_of(lines: list[str], key_path: tuple[str, ...]) -> int | None:
     return span[0] + 1 if span and span[0] >= 0 else None
 
 
-def edit(
+def _edit(
     path: Path, doc: Doc | None, profile: str, *, key: ApiKey | None = None, remove: bool = False
 ) -> bool:
     """Set or remove ``api_key`` in a profile's table, or just make sure the table exists.
