@@ -17,15 +17,22 @@ import secrets
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from dexbulk.errors import ConfigError
 from dexbulk.secret import ApiKey
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - only on 3.10
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+def _toml() -> ModuleType:
+    """``tomllib`` (``tomli`` before 3.11), imported when a file is read: ``--help`` reads none."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - only on 3.10
+        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+    module: ModuleType = tomllib
+    return module
+
 
 DEFAULT_PROFILE = "default"
 CONFIG_ENV = "DEXBULK_CONFIG"
@@ -73,10 +80,10 @@ def read(path: Path, *, must_exist: bool) -> Doc | None:
         raise ConfigError(f"cannot read {show_path(path)}: {exc.strerror}") from None
     try:
         text = raw.decode("utf-8")
-        data: dict[str, Any] = tomllib.loads(text)
+        data: dict[str, Any] = _toml().loads(text)
     except UnicodeDecodeError:
         raise ConfigError(f"{show_path(path)}: not valid TOML (not UTF-8 text)") from None
-    except tomllib.TOMLDecodeError as exc:
+    except _toml().TOMLDecodeError as exc:
         # "Invalid value (at line 3, column 7)" on every Python that has tomllib or tomli.
         match = re.fullmatch(r"(.*) \(at line (\d+), column \d+\)", str(exc).splitlines()[0])
         reason, at = (match[1], f" line {match[2]}") if match else (str(exc), "")
@@ -173,8 +180,8 @@ def _header(line: str) -> tuple[str, ...] | None:
     if not text.startswith("[") or text.startswith("[["):
         return None
     try:  # a header alone is a valid TOML document; let the real parser read its names
-        node: Any = tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
+        node: Any = _toml().loads(text)
+    except _toml().TOMLDecodeError:
         return None
     names: list[str] = []
     while isinstance(node, dict) and len(node) == 1:
@@ -252,8 +259,8 @@ def _edit(
         table["api_key"] = key.reveal()
     text = "".join([*lines[: start + 1], *body, *lines[end:]])
     try:  # prove the line edit changed nothing else (a multi-line api_key string would break)
-        safe = tomllib.loads(text) == data
-    except tomllib.TOMLDecodeError:
+        safe = _toml().loads(text) == data
+    except _toml().TOMLDecodeError:
         safe = False
     if not safe:
         raise ConfigError(f"{show_path(path)}: cannot update it safely", hint="edit it by hand")
