@@ -1,6 +1,7 @@
-"""The config file as text: reading it, finding a key's line, and editing ``api_key`` safely.
+"""The config file as text: reading it, its layout of profile tables, and editing ``api_key``.
 
-:mod:`dexbulk.settings` decides what the settings mean; this module only knows TOML text. Writing
+:mod:`dexbulk.settings` decides what the settings in a table mean; this module knows TOML text
+and the file's shape: only ``[default]`` and ``[profile.NAME]`` tables at the top. Writing
 touches only ``api_key`` lines and table headers, keeps every other byte, re-parses the result
 to prove nothing else changed, and replaces the file atomically with mode 0600.
 """
@@ -8,6 +9,7 @@ to prove nothing else changed, and replaces the file atomically with mode 0600.
 from __future__ import annotations
 
 import copy
+import difflib
 import json
 import os
 import re
@@ -15,15 +17,22 @@ import secrets
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from dexbulk.errors import ConfigError
 from dexbulk.secret import ApiKey
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - only on 3.10
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+def _toml() -> ModuleType:
+    """``tomllib`` (``tomli`` before 3.11), imported when a file is read: ``--help`` reads none."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - only on 3.10
+        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+    module: ModuleType = tomllib
+    return module
+
 
 DEFAULT_PROFILE = "default"
 CONFIG_ENV = "DEXBULK_CONFIG"
@@ -71,10 +80,10 @@ def read(path: Path, *, must_exist: bool) -> Doc | None:
         raise ConfigError(f"cannot read {show_path(path)}: {exc.strerror}") from None
     try:
         text = raw.decode("utf-8")
-        data: dict[str, Any] = tomllib.loads(text)
+        data: dict[str, Any] = _toml().loads(text)
     except UnicodeDecodeError:
         raise ConfigError(f"{show_path(path)}: not valid TOML (not UTF-8 text)") from None
-    except tomllib.TOMLDecodeError as exc:
+    except _toml().TOMLDecodeError as exc:
         # "Invalid value (at line 3, column 7)" on every Python that has tomllib or tomli.
         match = re.fullmatch(r"(.*) \(at line (\d+), column \d+\)", str(exc).splitlines()[0])
         reason, at = (match[1], f" line {match[2]}") if match else (str(exc), "")
@@ -89,14 +98,90 @@ def locate(doc: Doc, key_path: tuple[str, ...]) -> str:
     return f"{show_path(doc.path)} line {line}" if line else show_path(doc.path)
 
 
+def profile_table(doc: Doc | None, path: Path, profile: str, *, new_ok: bool) -> dict[str, Any]:
+    """The profile's table as parsed (empty if absent); an unknown profile fails unless ``new_ok``.
+
+    A missing file holds only an empty ``[default]``. The layout is checked first.
+    """
+    if doc is None:
+        if not new_ok and profile != DEFAULT_PROFILE:
+            raise ConfigError(
+                f"unknown profile {profile!r}: {show_path(path)} does not exist",
+                hint=f"add a {table_label(profile)} table to it, or run 'dexbulk auth login'",
+            )
+        return {}
+    check_layout(doc)
+    profiles: dict[str, Any] = doc.data.get("profile", {})
+    if profile == DEFAULT_PROFILE:
+        table: dict[str, Any] = doc.data.get("default", {})
+        return table
+    if profile in profiles:
+        found: dict[str, Any] = profiles[profile]
+        return found
+    if new_ok:
+        return {}
+    names = [DEFAULT_PROFILE, *profiles]
+    close = difflib.get_close_matches(profile, names, n=1)
+    maybe = f"did you mean {close[0]!r}? " if close else ""
+    raise ConfigError(
+        f"unknown profile {profile!r} ({maybe}profiles in {show_path(path)}: {', '.join(names)})"
+    )
+
+
+def check_layout(doc: Doc) -> None:
+    """Only ``[default]`` and ``[profile.NAME]`` tables may sit at the top of the file."""
+    for key, value in doc.data.items():
+        if key in ("default", "profile") and isinstance(value, dict):
+            continue
+        at = locate(doc, (key,))
+        if not isinstance(value, dict):  # a setting written above every table header
+            raise ConfigError(f"{at}: {key} must be inside [default] or [profile.NAME]")
+        raise ConfigError(f"{at}: unexpected {key!r} (expected [default] or [profile.NAME] tables)")
+    for name, value in doc.data.get("profile", {}).items():
+        if name == DEFAULT_PROFILE:
+            raise ConfigError(
+                f"{locate(doc, ('profile', name))}: write [default], not [profile.default]"
+            )
+        if not isinstance(value, dict):
+            raise ConfigError(f"{locate(doc, ('profile', name))}: profile.{name} must be a table")
+
+
+def write_api_key(path: Path, profile: str, key: ApiKey) -> None:
+    """Set ``api_key`` in the profile's table (adding the table if needed); the file ends 0600."""
+    _edit_file(path, profile, key=key)
+
+
+def remove_api_key(path: Path, profile: str) -> bool:
+    """Remove ``api_key`` from the profile's table; return whether there was one to remove."""
+    return _edit_file(path, profile, remove=True)
+
+
+def ensure_profile_table(path: Path, profile: str) -> bool:
+    """Add an empty table for the profile if the file lacks it; return whether it was added.
+
+    ``auth login --profile work`` calls this when the key goes to the keyring, so that
+    ``--profile work`` is then a known profile (unknown profiles are an error, to catch typos).
+    """
+    return profile != DEFAULT_PROFILE and _edit_file(path, profile)
+
+
+def _edit_file(
+    path: Path, profile: str, *, key: ApiKey | None = None, remove: bool = False
+) -> bool:
+    doc = read(path, must_exist=False)
+    if doc is not None:
+        check_layout(doc)
+    return _edit(path, doc, profile, key=key, remove=remove)
+
+
 def _header(line: str) -> tuple[str, ...] | None:
     """The key path of a ``[table]`` header line (quoted names included), else None."""
     text = line.strip()
     if not text.startswith("[") or text.startswith("[["):
         return None
     try:  # a header alone is a valid TOML document; let the real parser read its names
-        node: Any = tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
+        node: Any = _toml().loads(text)
+    except _toml().TOMLDecodeError:
         return None
     names: list[str] = []
     while isinstance(node, dict) and len(node) == 1:
@@ -136,7 +221,7 @@ def _line_of(lines: list[str], key_path: tuple[str, ...]) -> int | None:
     return span[0] + 1 if span and span[0] >= 0 else None
 
 
-def edit(
+def _edit(
     path: Path, doc: Doc | None, profile: str, *, key: ApiKey | None = None, remove: bool = False
 ) -> bool:
     """Set or remove ``api_key`` in a profile's table, or just make sure the table exists.
@@ -174,8 +259,8 @@ def edit(
         table["api_key"] = key.reveal()
     text = "".join([*lines[: start + 1], *body, *lines[end:]])
     try:  # prove the line edit changed nothing else (a multi-line api_key string would break)
-        safe = tomllib.loads(text) == data
-    except tomllib.TOMLDecodeError:
+        safe = _toml().loads(text) == data
+    except _toml().TOMLDecodeError:
         safe = False
     if not safe:
         raise ConfigError(f"{show_path(path)}: cannot update it safely", hint="edit it by hand")

@@ -5,29 +5,35 @@ Lookup order, first found wins (an empty value counts as absent, except an expli
 1. ``--api-key`` (source ``--api-key``); the CLI warns that it shows in the process list.
 2. ``DEX_API_KEY`` (source ``env DEX_API_KEY``).
 3. The OS keyring: service ``dexbulk``, username = the profile name (source ``keyring``).
-4. The profile's ``api_key`` in the config file (source ``config <path> [table]``).
+4. The profile's ``api_key`` in the config file (source ``config <path> [table]``), as
+   :func:`dexbulk.settings.resolve_settings` found it: the file is not read again.
 
 ``keyring`` is an optional extra and slow to import, so it is imported only when a lookup gets
 that far. Any keyring failure (not installed, no backend, locked, a D-Bus error) means "no
 keyring", never a crash: :func:`store_api_key` then falls back to the config file, mode 0600.
+No keyring at all (not installed, no backend) is a normal setup, told apart from a keyring that
+failed (locked, D-Bus) so that ``auth status`` mentions it only when asked.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from dexbulk.configfile import DEFAULT_PROFILE, show_path
+from dexbulk.configfile import (
+    DEFAULT_PROFILE,
+    ensure_profile_table,
+    remove_api_key,
+    show_path,
+    write_api_key,
+)
 from dexbulk.errors import ConfigError, InvalidInput, MissingCredentials
 from dexbulk.secret import ApiKey
-from dexbulk.settings import (
-    ensure_profile_table,
-    read_api_key,
-    remove_api_key_from_config,
-    write_api_key_to_config,
-)
+
+if TYPE_CHECKING:
+    from dexbulk.settings import Settings
 
 SERVICE = "dexbulk"
 KEY_ENV = "DEX_API_KEY"
@@ -57,22 +63,38 @@ class KeyStatus:
     """Lower-priority sources that also hold a key (and are therefore ignored)."""
     keyring_problem: str | None
     """Why the keyring could not be used, when it could not."""
+    keyring_absent: bool = False
+    """The problem is only that there is no keyring (not installed, no backend): a normal
+    setup, not worth a line unless asked."""
+    key: ApiKey | None = field(default=None, repr=False, compare=False)
+    """The key in use (masked in any output), so that checking it needs no second lookup."""
 
 
 def validate_api_key(text: str, *, source: str) -> ApiKey:
-    """Wrap a key after light checks (non-empty, no whitespace or control characters inside).
+    """Wrap a key after light checks: non-empty, and nothing that cannot go in an HTTP header.
 
-    Errors name the source, never the key. A key not starting with ``dex_`` is accepted; see
-    :func:`looks_like_dex_key`.
+    Whitespace or control characters inside, or characters outside Latin-1 (a smart quote, an
+    emoji), would make ``requests`` fail at the first request with a traceback, or send a
+    header that Dex cannot match; they mean a bad paste. Errors name the source, never the key.
+    A key not starting with ``dex_`` is accepted; see :func:`looks_like_dex_key`.
     """
     key = ApiKey(text, source=source)
     error = ConfigError if source.startswith("config ") else InvalidInput
     if not key:
         raise error(f"{source}: the API key is empty")
-    if not key.reveal().isprintable() or any(c.isspace() for c in key.reveal()):
+    revealed = key.reveal()
+    if not revealed.isprintable() or any(c.isspace() for c in revealed):
         raise error(
             f"{source}: the API key contains whitespace or control characters",
             hint="copy the key again from Dex (Settings → API)",
+        )
+    beyond = next((i for i, c in enumerate(revealed) if ord(c) > 0xFF), None)
+    if beyond is not None:  # http.client encodes header values as Latin-1
+        raise error(
+            f"{source}: the API key contains a character that cannot be sent in an HTTP "
+            f"header (character {beyond + 1} of {len(revealed)}, not Latin-1)",
+            hint="copy the key again from Dex (Settings → API); a text editor may have "
+            "replaced a character",
         )
     return key
 
@@ -86,23 +108,22 @@ def find_api_key(
     *,
     flag: str | None,
     env: Mapping[str, str],
-    profile: str,
-    config_path: Path,
+    settings: Settings,
     keyring_backend: KeyringBackendLike | None = None,
 ) -> ApiKey:
     """Return the first key found: flag, ``DEX_API_KEY``, keyring, config file.
 
+    ``settings`` gives the profile and what the config file held (it is not read again).
     ``keyring_backend`` None means the ``keyring`` module's backend, if it is installed.
     Raises :class:`MissingCredentials` when there is none, :class:`InvalidInput` when the key
     found first is malformed.
     """
     keyring = _Keyring(keyring_backend)
-    for source, text in _candidates(flag, env, profile, config_path, keyring):
+    for source, text in _candidates(flag, env, settings, keyring):
         return validate_api_key(text, source=source)
     raise MissingCredentials(
-        f"no API key: set {KEY_ENV}, run 'dexbulk auth login', "
-        f"or add api_key to {show_path(config_path)}",
-        hint="run 'dexbulk auth login'",
+        f"no API key: none in {KEY_ENV}, the keyring or {show_path(settings.path)}",
+        hint=f"run 'dexbulk auth login' to store one, or set {KEY_ENV}",
     )
 
 
@@ -110,18 +131,20 @@ def key_status(
     *,
     flag: str | None,
     env: Mapping[str, str],
-    profile: str,
-    config_path: Path,
+    settings: Settings,
     keyring_backend: KeyringBackendLike | None = None,
 ) -> KeyStatus:
     """Describe the key a run would use, and every other source that holds one."""
     keyring = _Keyring(keyring_backend)
-    found = list(_candidates(flag, env, profile, config_path, keyring))
+    found = list(_candidates(flag, env, settings, keyring))
     if not found:
-        return KeyStatus(None, None, False, (), keyring.problem)
+        return KeyStatus(None, None, False, (), keyring.problem, keyring.absent)
     key = validate_api_key(found[0][1], source=found[0][0])
     shadowed = tuple(source for source, _ in found[1:])
-    return KeyStatus(key.source, key.masked, looks_like_dex_key(key), shadowed, keyring.problem)
+    return KeyStatus(
+        key.source, key.masked, looks_like_dex_key(key), shadowed, keyring.problem,
+        keyring.absent, key,
+    )  # fmt: skip
 
 
 def store_api_key(
@@ -143,7 +166,7 @@ def store_api_key(
         if profile != DEFAULT_PROFILE:
             ensure_profile_table(config_path, profile)
         return KEYRING_SOURCE
-    write_api_key_to_config(config_path, profile, key)
+    write_api_key(config_path, profile, key)
     return show_path(config_path)
 
 
@@ -154,29 +177,24 @@ def delete_api_key(
     removed = []
     if _Keyring(keyring_backend).delete(profile):
         removed.append(KEYRING_SOURCE)
-    if remove_api_key_from_config(config_path, profile):
+    if remove_api_key(config_path, profile):
         removed.append(show_path(config_path))
     return removed
 
 
 def _candidates(
-    flag: str | None,
-    env: Mapping[str, str],
-    profile: str,
-    config_path: Path,
-    keyring: _Keyring,
+    flag: str | None, env: Mapping[str, str], settings: Settings, keyring: _Keyring
 ) -> Iterator[tuple[str, str]]:
     """Yield (source, raw key) in lookup order, lazily: the keyring is imported only if reached."""
     if flag is not None:  # an explicit empty --api-key "" is a mistake worth an error
         yield FLAG_SOURCE, flag
     if env.get(KEY_ENV, "").strip():
         yield f"env {KEY_ENV}", env[KEY_ENV]
-    stored = keyring.get(profile)
+    stored = keyring.get(settings.profile)
     if stored and stored.strip():
         yield KEYRING_SOURCE, stored
-    from_file = read_api_key(config_path, profile)
-    if from_file is not None:
-        yield from_file.source, from_file.reveal()
+    if settings.file_api_key is not None:
+        yield settings.file_api_key.source, settings.file_api_key.reveal()
 
 
 class _Keyring:
@@ -186,6 +204,8 @@ class _Keyring:
         self._backend = backend
         self._loaded = backend is not None
         self.problem: str | None = None
+        self.absent = False
+        """True when the problem is only that there is no keyring (not installed, no backend)."""
 
     def _get_backend(self) -> KeyringBackendLike | None:
         if not self._loaded:
@@ -196,9 +216,15 @@ class _Keyring:
                 self._backend = keyring.get_keyring()
             except ImportError:
                 self.problem = "keyring is not installed (pip install 'dexbulk[keyring]')"
+                self.absent = True
             except Exception as exc:  # a backend failing to initialise must not stop a run
-                self.problem = _describe(exc)
+                self._failed(exc)
         return self._backend
+
+    def _failed(self, exc: Exception, secret: str | None = None) -> None:
+        self.problem = _describe(exc) if secret is None else _describe(exc).replace(secret, "***")
+        # keyring's fail.Keyring raises NoKeyringError on every call: no backend was found.
+        self.absent = any(cls.__name__ == "NoKeyringError" for cls in type(exc).__mro__)
 
     def get(self, profile: str) -> str | None:
         backend = self._get_backend()
@@ -207,7 +233,7 @@ class _Keyring:
         try:
             value = backend.get_password(SERVICE, profile)
         except Exception as exc:  # NoKeyringError, KeyringLocked, D-Bus errors...
-            self.problem = _describe(exc)
+            self._failed(exc)
             return None
         return value if isinstance(value, str) else None
 
@@ -220,7 +246,7 @@ class _Keyring:
             # Read it back: the null backend (how people disable keyring) drops it silently.
             kept = backend.get_password(SERVICE, profile) == secret
         except Exception as exc:
-            self.problem = _describe(exc).replace(secret, "***")
+            self._failed(exc, secret)
             return False
         if not kept:
             self.problem = f"{type(backend).__name__} did not keep the key"
@@ -234,7 +260,7 @@ class _Keyring:
         try:
             backend.delete_password(SERVICE, profile)
         except Exception as exc:
-            self.problem = _describe(exc)
+            self._failed(exc)
             return False
         return True
 

@@ -31,6 +31,7 @@ from dexbulk.batches import (
 from dexbulk.errors import AuthRefused, ExitCode
 from dexbulk.journal import Journal
 from dexbulk.plan import Plan, Update
+from dexbulk.settings import BATCH_SIZE, CONCURRENCY, MAX_ATTEMPTS, RATE, TIMEOUT
 
 if TYPE_CHECKING:
     from dexbulk.dex import Dex
@@ -49,13 +50,17 @@ class Sender(Protocol):
 
 @dataclass(frozen=True)
 class SendOptions:
-    """How to send: batch size, workers, timeouts, retries, pacing."""
+    """How to send: batch size, workers, timeouts, retries, pacing.
 
-    batch_size: int = 100
-    concurrency: int = 4
-    timeout: float = 30.0
-    max_attempts: int = 5
-    rate: float | None = None
+    Each field but ``check_ids`` is a setting of :data:`dexbulk.settings.PER_RUN`, declared
+    (default, range, help) in :mod:`dexbulk.settings`; the CLI fills it from resolved settings.
+    """
+
+    batch_size: int = BATCH_SIZE.default
+    concurrency: int = CONCURRENCY.default
+    timeout: float = TIMEOUT.default
+    max_attempts: int = MAX_ATTEMPTS.default
+    rate: float | None = RATE.default
     check_ids: bool = False
 
     def to_json(self) -> dict[str, object]:

@@ -1,4 +1,10 @@
-"""Settings for a run, resolved from flags, environment variables, the config file and defaults.
+"""Settings for a run, declared once and resolved from flags, environment, config file, defaults.
+
+Every setting is one :class:`Spec` in :data:`SETTINGS`: its name (also its config-file key and
+its field in :class:`Settings` and :class:`~dexbulk.engine.SendOptions`), type, default, range,
+environment variable, flag names, metavar and help text. The CLI's "Sending" options, the config
+file's allowed keys, ``dexbulk config show``, ``SendOptions``' defaults, what ``resume`` carries
+over from a run, and the table in ``docs/configuration.md`` are all generated from it.
 
 Precedence, highest first: a command-line flag, an environment variable, the selected profile's
 table in the config file, the built-in default. Every value passes the same checks wherever it
@@ -21,8 +27,10 @@ reads ``[default]``. Profiles do **not** inherit from ``[default]``: a setting m
 reason is that ``[default]`` may hold an ``api_key``, and a ``--profile work`` run must never
 send the default account's key (or rate limits tuned for it) by accident.
 
-Reading, locating and safely editing the file's text is :mod:`dexbulk.configfile`. The API URL
-is checked here too (:func:`check_api_url`) before any key is sent to it.
+The file is read once per run, by :func:`resolve_settings`; the key found in it travels on as
+:attr:`Settings.file_api_key`. Reading, locating and safely editing the file's text is
+:mod:`dexbulk.configfile`. The API URL is checked here too (:func:`check_api_url`) before any
+key is sent to it.
 """
 
 from __future__ import annotations
@@ -34,17 +42,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
-
-import platformdirs
 
 from dexbulk.configfile import (
     CONFIG_ENV,
     DEFAULT_PROFILE,
     Doc,
-    edit,
     locate,
+    profile_table,
     read,
     show_path,
     table_label,
@@ -55,29 +61,96 @@ from dexbulk.secret import ApiKey
 
 DEFAULT_API_URL = "https://api.prod.getdex.com/v1"
 PROFILE_ENV = "DEXBULK_PROFILE"
+API_KEY = "api_key"
+"""The config-file key of the API key (resolved by :mod:`dexbulk.credentials`, not here)."""
+
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
-class _Spec:
+class Spec(Generic[V]):
+    """One setting, declared once; everything else about it is generated from this."""
+
     name: str
+    """Also its config-file key, and its field in :class:`Settings` (and ``SendOptions``)."""
+    kind: type[object]
+    """``int`` (within ``low..high``), ``float`` (always > 0) or ``str`` (an http(s) URL)."""
+    default: V
     env: str
-    kind: type[object]  # int, float (always > 0) or str (an http(s) URL)
-    default: object
+    flags: tuple[str, ...]
+    """The long flag first (named in messages), then any short one."""
+    metavar: str
+    help: str
+    """One phrase, no trailing period; the range, variable and default are appended for help."""
     low: int = 0
     high: int = 0
+    shown_default: str = ""
+    """How the default reads in help and docs, when the value alone would not say it."""
+    per_run: bool = True
+    """How a run is sent (``SendOptions``, the journal): ``resume`` continues with the run's."""
+
+    @property
+    def config_key(self) -> str:
+        """The key in a profile's table of the config file: the name, always."""
+        return self.name
+
+    @property
+    def flag(self) -> str:
+        """The long flag, as messages name it."""
+        return self.flags[0]
+
+    @property
+    def range_text(self) -> str:
+        """What the checks accept: ``1..500``, ``> 0``, or an https URL."""
+        if self.kind is int:
+            return f"{self.low}..{self.high}"
+        return "> 0" if self.kind is float else "an https URL (http only to localhost)"
+
+    @property
+    def default_text(self) -> str:
+        """The default as help, docs and ``config show`` write it (``30``, not ``30.0``)."""
+        return self.shown_default or format_value(self.default)
 
 
-_SPECS = (
-    _Spec("api_url", "DEX_API_URL", str, DEFAULT_API_URL),
-    _Spec("batch_size", "DEXBULK_BATCH_SIZE", int, 100, 1, 500),
-    _Spec("concurrency", "DEXBULK_CONCURRENCY", int, 4, 1, 32),
-    _Spec("rate", "DEXBULK_RATE", float, None),
-    _Spec("max_attempts", "DEXBULK_MAX_ATTEMPTS", int, 5, 1, 20),
-    _Spec("timeout", "DEXBULK_TIMEOUT", float, 30.0),
-)
-SETTING_ENV_VARS: Mapping[str, str] = MappingProxyType({s.name: s.env for s in _SPECS})
-"""Each setting's environment variable, for documentation and help text."""
-FILE_KEYS = (*SETTING_ENV_VARS, "api_key")
+API_URL: Spec[str] = Spec(
+    "api_url", str, DEFAULT_API_URL, "DEX_API_URL", ("--api-url",), "URL", "API base URL",
+    per_run=False,  # a run's URL is in its journal already; resume passes it on by itself
+)  # fmt: skip
+BATCH_SIZE: Spec[int] = Spec(
+    "batch_size", int, 100, "DEXBULK_BATCH_SIZE", ("--batch-size",), "N",
+    "Contacts per request", 1, 500,
+)  # fmt: skip
+CONCURRENCY: Spec[int] = Spec(
+    "concurrency", int, 4, "DEXBULK_CONCURRENCY", ("--concurrency", "-c"), "N",
+    "Requests in flight at once", 1, 32,
+)  # fmt: skip
+RATE: Spec[float | None] = Spec(
+    "rate", float, None, "DEXBULK_RATE", ("--rate",), "PER_SECOND",
+    "At most this many requests per second across all workers",
+    shown_default="unlimited, slowing down on 429",
+)  # fmt: skip
+MAX_ATTEMPTS: Spec[int] = Spec(
+    "max_attempts", int, 5, "DEXBULK_MAX_ATTEMPTS", ("--max-attempts",), "N",
+    "Tries per request, counting the first", 1, 20,
+)  # fmt: skip
+TIMEOUT: Spec[float] = Spec(
+    "timeout", float, 30.0, "DEXBULK_TIMEOUT", ("--timeout",), "SECONDS",
+    "Seconds to wait for each answer",
+)  # fmt: skip
+
+SETTINGS: tuple[Spec[Any], ...] = (API_URL, BATCH_SIZE, CONCURRENCY, RATE, MAX_ATTEMPTS, TIMEOUT)
+"""Every setting, in the order help, ``config show`` and the docs list them."""
+PER_RUN: tuple[Spec[Any], ...] = tuple(spec for spec in SETTINGS if spec.per_run)
+"""The settings of how a run is sent: ``SendOptions`` fields, carried over by ``resume``."""
+FILE_KEYS = (*(spec.config_key for spec in SETTINGS), API_KEY)
+"""Every key a profile's table may hold."""
+
+
+def format_value(value: object) -> str:
+    """A setting's value as people read it: ``unlimited`` for no limit, ``30`` for 30.0."""
+    if value is None:
+        return "unlimited"
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 @dataclass(frozen=True)
@@ -91,20 +164,20 @@ class Setting:
 
 @dataclass(frozen=True, kw_only=True)
 class Settings:
-    """The resolved settings of a run.
+    """The resolved settings of a run: one field per :data:`SETTINGS` entry, and where from.
 
     ``sources`` maps each setting name, and ``profile`` and ``config`` (the file), to its origin.
 
-    ``file_api_key`` is only the key found in the config file; which key a run uses is decided by
-    :func:`dexbulk.credentials.find_api_key`.
+    ``file_api_key`` is the key found in the config file while it was read, so nothing reads it
+    again; which key a run uses is decided by :func:`dexbulk.credentials.find_api_key`.
     """
 
-    api_url: str = DEFAULT_API_URL
-    batch_size: int = 100
-    concurrency: int = 4
-    rate: float | None = None
-    max_attempts: int = 5
-    timeout: float = 30.0
+    api_url: str
+    batch_size: int
+    concurrency: int
+    rate: float | None
+    max_attempts: int
+    timeout: float
     file_api_key: ApiKey | None = None
     profile: str = DEFAULT_PROFILE
     path: Path
@@ -113,6 +186,22 @@ class Settings:
     def setting(self, name: str) -> Setting:
         """Return one setting (``batch_size``, ...) with its value and source."""
         return Setting(name, getattr(self, name), self.sources.get(name, "default"))
+
+    def per_run(self) -> dict[str, Any]:
+        """The values of :data:`PER_RUN`, by name: the keyword arguments of ``SendOptions``."""
+        return {spec.name: getattr(self, spec.name) for spec in PER_RUN}
+
+    def origin(self, name: str) -> str:
+        """Where a value came from, for a message: the flag's name rather than ``flag``."""
+        source = self.sources.get(name, "default")
+        return _SPECS[name].flag if source == "flag" else source
+
+    def checked_api_url(self) -> str:
+        """The API URL after :func:`check_api_url`, naming where it came from if refused."""
+        return check_api_url(self.api_url, source=self.origin("api_url"))
+
+
+_SPECS: Mapping[str, Spec[Any]] = MappingProxyType({spec.name: spec for spec in SETTINGS})
 
 
 class _Invalid(Exception):
@@ -124,6 +213,8 @@ def config_path(env: Mapping[str, str]) -> Path:
     named = env.get(CONFIG_ENV, "").strip()
     if named:
         return Path(named).expanduser()
+    import platformdirs  # only when no file is named: not on the start-up path of --help
+
     # appauthor=False: on Windows the default would nest the folder twice (dexbulk\dexbulk).
     return Path(platformdirs.user_config_dir("dexbulk", appauthor=False)) / "config.toml"
 
@@ -140,85 +231,40 @@ def resolve_settings(
     ``flags`` maps setting names to the flag values, ``None`` meaning "not given". Raises
     :class:`ConfigError` naming the file and line, the variable or the flag of a bad value.
     An unknown profile, or a missing file named by ``DEXBULK_CONFIG``, is an error unless
-    ``allow_new_profile`` (for ``auth login``, which is about to create them).
+    ``allow_new_profile`` (for ``auth login``, which is about to create them). The file is read
+    here and only here; its ``api_key`` comes back as ``file_api_key``.
     """
-    unknown = sorted(set(flags) - set(SETTING_ENV_VARS))
+    unknown = sorted(set(flags) - set(_SPECS))
     if unknown:  # a programming error in the caller, not a user error
         raise ValueError(f"unknown setting flags: {', '.join(unknown)}")
     path = config_path(env)
     name, name_source = _select_profile(profile, env)
     explicit = bool(env.get(CONFIG_ENV, "").strip())
     doc = read(path, must_exist=explicit and not allow_new_profile)
-    table = _profile_table(doc, path, name, strict=True, new_ok=allow_new_profile)
+    table = _profile_table(doc, path, name, new_ok=allow_new_profile)
     where = f"config {show_path(path)} {table_label(name)}"
     values: dict[str, object] = {}
     sources = {"profile": name_source, "config": f"env {CONFIG_ENV}" if explicit else "default"}
-    for spec in _SPECS:
+    for spec in SETTINGS:
         found: list[tuple[object, str]] = []
         if flags.get(spec.name) is not None:
-            flag = "--" + spec.name.replace("_", "-")
-            found.append((_checked(spec, flags[spec.name], flag), "flag"))
+            found.append((_checked(spec, flags[spec.name], spec.flag), "flag"))
         raw_env = env.get(spec.env, "")
         if raw_env.strip():
             found.append((_checked(spec, raw_env, spec.env), f"env {spec.env}"))
-        if spec.name in table:
+        if spec.config_key in table:
             try:
-                found.append((_check(spec, table[spec.name], parse=False), where))
+                found.append((_check(spec, table[spec.config_key], parse=False), where))
             except _Invalid as exc:
-                raise _file_error(doc, name, spec.name, str(exc)) from None
+                raise _file_error(doc, name, spec.config_key, str(exc)) from None
         values[spec.name], sources[spec.name] = found[0] if found else (spec.default, "default")
-    file_key = _file_key(doc, name, table, where)
     return Settings(
         **values,  # type: ignore[arg-type]  # each value was checked against its spec above
-        file_api_key=file_key,
+        file_api_key=_file_key(doc, name, table, where),
         profile=name,
         path=path,
         sources=MappingProxyType(sources),
     )
-
-
-def read_api_key(path: Path, profile: str) -> ApiKey | None:
-    """Return the profile's ``api_key`` from the config file, or None (no file, table or key)."""
-    doc = read(path, must_exist=False)
-    table = _profile_table(doc, path, profile, strict=False)
-    return _file_key(doc, profile, table, f"config {show_path(path)} {table_label(profile)}")
-
-
-def config_show_rows(settings: Settings) -> list[tuple[str, str, str]]:
-    """Rows of (name, value, source) for ``dexbulk config show``; keys appear masked."""
-    found = "" if settings.path.is_file() else " (not found)"
-    rows = [
-        ("profile", settings.profile, settings.sources.get("profile", "default")),
-        ("config", show_path(settings.path) + found, settings.sources.get("config", "default")),
-    ]
-    for spec in _SPECS:
-        item = settings.setting(spec.name)
-        value = item.value
-        text = "unlimited" if value is None else f"{value:g}" if isinstance(value, float) else value
-        rows.append((item.name, str(text), item.source))
-    if settings.file_api_key is not None:
-        key = settings.file_api_key
-        rows.append(("api_key", key.masked, key.source))
-    return rows
-
-
-def write_api_key_to_config(path: Path, profile: str, key: ApiKey) -> None:
-    """Set ``api_key`` in the profile's table (adding the table if needed); the file ends 0600."""
-    _edit(path, profile, key=key)
-
-
-def remove_api_key_from_config(path: Path, profile: str) -> bool:
-    """Remove ``api_key`` from the profile's table; return whether there was one to remove."""
-    return _edit(path, profile, remove=True)
-
-
-def ensure_profile_table(path: Path, profile: str) -> bool:
-    """Add an empty table for the profile if the file lacks it; return whether it was added.
-
-    ``auth login --profile work`` calls this when the key goes to the keyring, so that
-    ``--profile work`` is then a known profile (unknown profiles are an error, to catch typos).
-    """
-    return profile != DEFAULT_PROFILE and _edit(path, profile)
 
 
 def _select_profile(profile: str | None, env: Mapping[str, str]) -> tuple[str, str]:
@@ -230,14 +276,14 @@ def _select_profile(profile: str | None, env: Mapping[str, str]) -> tuple[str, s
     return (named, f"env {PROFILE_ENV}") if named else (DEFAULT_PROFILE, "default")
 
 
-def _checked(spec: _Spec, raw: object, origin: str) -> object:
+def _checked(spec: Spec[Any], raw: object, origin: str) -> object:
     try:
         return _check(spec, raw)
     except _Invalid as exc:
         raise ConfigError(f"{origin}: {exc}") from None
 
 
-def _check(spec: _Spec, raw: object, *, parse: bool = True) -> object:
+def _check(spec: Spec[Any], raw: object, *, parse: bool = True) -> object:
     """Check one value; strings from env and flags are parsed, TOML values must be typed."""
     if spec.kind is str:
         url = raw.strip() if isinstance(raw, str) else ""
@@ -262,41 +308,17 @@ def _check(spec: _Spec, raw: object, *, parse: bool = True) -> object:
         if not math.isfinite(value):
             raise _Invalid(f"{raw!r} is not a finite number")
         if value <= 0:
-            raise _Invalid(f"{value:g} is out of range (expected a number > 0)")
+            raise _Invalid(f"{value:g} is out of range (expected a number {spec.range_text})")
     elif not spec.low <= value <= spec.high:
-        raise _Invalid(f"{value} is out of range (expected {spec.low}..{spec.high})")
+        raise _Invalid(f"{value} is out of range (expected {spec.range_text})")
     return value
 
 
-def _profile_table(
-    doc: Doc | None, path: Path, profile: str, *, strict: bool, new_ok: bool = False
-) -> dict[str, Any]:
-    """The profile's table; with ``strict``, unknown keys (and profiles, unless new_ok) fail."""
-    if doc is None:
-        if strict and not new_ok and profile != DEFAULT_PROFILE:
-            raise ConfigError(
-                f"unknown profile {profile!r}: {show_path(path)} does not exist",
-                hint=f"add a {table_label(profile)} table to it, or run 'dexbulk auth login'",
-            )
-        return {}
-    _check_layout(doc)
-    profiles: dict[str, Any] = doc.data.get("profile", {})
-    if profile == DEFAULT_PROFILE:
-        table: dict[str, Any] = doc.data.get("default", {})
-    elif profile in profiles:
-        table = profiles[profile]
-    elif strict and not new_ok:
-        names = [DEFAULT_PROFILE, *profiles]
-        close = difflib.get_close_matches(profile, names, n=1)
-        maybe = f"did you mean {close[0]!r}? " if close else ""
-        raise ConfigError(
-            f"unknown profile {profile!r} ({maybe}profiles in {show_path(path)}: "
-            f"{', '.join(names)})"
-        )
-    else:
-        return {}
-    for key in table if strict else ():
-        if key not in FILE_KEYS:
+def _profile_table(doc: Doc | None, path: Path, profile: str, *, new_ok: bool) -> dict[str, Any]:
+    """The profile's table, every key in it a known one (with a "did you mean" if not)."""
+    table = profile_table(doc, path, profile, new_ok=new_ok)
+    for key in table:
+        if doc is not None and key not in FILE_KEYS:  # (a table is only found in a file)
             close = difflib.get_close_matches(key, FILE_KEYS, n=1)
             maybe = f"did you mean {close[0]!r}?" if close else f"expected {', '.join(FILE_KEYS)}"
             where = locate(doc, (*table_path(profile), key))
@@ -304,44 +326,18 @@ def _profile_table(
     return table
 
 
-def _check_layout(doc: Doc) -> None:
-    """Only ``[default]`` and ``[profile.NAME]`` tables may sit at the top of the file."""
-    for key, value in doc.data.items():
-        if key in ("default", "profile") and isinstance(value, dict):
-            continue
-        at = locate(doc, (key,))
-        if key in FILE_KEYS:
-            raise ConfigError(f"{at}: {key} must be inside [default] or [profile.NAME]")
-        raise ConfigError(f"{at}: unexpected {key!r} (expected [default] or [profile.NAME] tables)")
-    for name, value in doc.data.get("profile", {}).items():
-        if name == DEFAULT_PROFILE:
-            raise ConfigError(
-                f"{locate(doc, ('profile', name))}: write [default], not [profile.default]"
-            )
-        if not isinstance(value, dict):
-            raise ConfigError(f"{locate(doc, ('profile', name))}: profile.{name} must be a table")
-
-
 def _file_key(doc: Doc | None, profile: str, table: dict[str, Any], where: str) -> ApiKey | None:
-    value = table.get("api_key")
+    value = table.get(API_KEY)
     if value is None:
         return None
     if not isinstance(value, str):  # never quote the value: it may be (part of) a secret
-        raise _file_error(doc, profile, "api_key", "expected a string")
+        raise _file_error(doc, profile, API_KEY, "expected a string")
     return ApiKey(value, source=where) if value.strip() else None
 
 
 def _file_error(doc: Doc | None, profile: str, key: str, message: str) -> ConfigError:
     where = locate(doc, (*table_path(profile), key)) if doc else "config"
     return ConfigError(f"{where}: {table_label(profile)} {key}: {message}")
-
-
-def _edit(path: Path, profile: str, *, key: ApiKey | None = None, remove: bool = False) -> bool:
-    """Set or remove ``api_key`` in a profile's table, or just make sure the table exists."""
-    doc = read(path, must_exist=False)
-    if doc is not None:
-        _check_layout(doc)
-    return edit(path, doc, profile, key=key, remove=remove)
 
 
 def is_loopback(host: str) -> bool:

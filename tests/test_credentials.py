@@ -22,6 +22,7 @@ from dexbulk.credentials import (
 )
 from dexbulk.errors import ConfigError, InvalidInput, MissingCredentials
 from dexbulk.secret import ApiKey
+from dexbulk.settings import Settings, resolve_settings
 
 KEY = "dex_TESTSECRET_abc123"
 
@@ -61,10 +62,24 @@ def path(tmp_path: Path) -> Path:
     return tmp_path / "config.toml"
 
 
+def settings_for(path: Path, profile: str = "default") -> Settings:
+    """What a run resolved: the profile, and the key the config file held (it may not exist)."""
+    return resolve_settings(
+        flags={}, env={"DEXBULK_CONFIG": str(path)}, profile=profile, allow_new_profile=True
+    )
+
+
 def find(path: Path, *, flag: str | None = None, env: dict[str, str] | None = None,
          profile: str = "default", backend: object = None) -> ApiKey:  # fmt: skip
     return find_api_key(
-        flag=flag, env=env or {}, profile=profile, config_path=path, keyring_backend=backend
+        flag=flag, env=env or {}, settings=settings_for(path, profile), keyring_backend=backend
+    )
+
+
+def status_of(path: Path, *, flag: str | None = None, env: dict[str, str] | None = None,
+              backend: object = None) -> KeyStatus:  # fmt: skip
+    return key_status(
+        flag=flag, env=env or {}, settings=settings_for(path), keyring_backend=backend
     )
 
 
@@ -100,13 +115,12 @@ def test_empty_env_and_keyring_values_are_skipped(path):
     assert find(path, env={"DEX_API_KEY": ""}, backend=backend).reveal() == "dex_file"
 
 
-def test_no_key_anywhere(path):
+def test_no_key_anywhere_names_auth_login_once(path):
     with pytest.raises(MissingCredentials) as info:
         find(path, backend=FakeKeyring())
-    assert str(info.value) == (
-        f"no API key: set DEX_API_KEY, run 'dexbulk auth login', or add api_key to {path}"
-    )
-    assert info.value.hint == "run 'dexbulk auth login'"
+    assert str(info.value) == f"no API key: none in DEX_API_KEY, the keyring or {path}"
+    assert info.value.hint == "run 'dexbulk auth login' to store one, or set DEX_API_KEY"
+    assert f"{info.value} {info.value.hint}".count("dexbulk auth login") == 1
 
 
 @pytest.mark.parametrize(
@@ -132,13 +146,47 @@ def test_malformed_keys_name_the_source_not_the_key(path, source, error, message
     assert "TESTSECRET" not in str(info.value) + repr(info.value)
 
 
+WHITESPACE = "the API key contains whitespace or control characters"
+NOT_LATIN_1 = "the API key contains a character that cannot be sent in an HTTP header"
+LATIN = "not Latin-1"
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("", "--api-key: the API key is empty"), ("dex_a\x00b", "--api-key: the API key contains")],
-)
-def test_validate_api_key_rejects(text, message):
-    with pytest.raises(InvalidInput, match=message):
+    [
+        ("", "--api-key: the API key is empty"),
+        ("dex_TESTSECRET\x00b", f"--api-key: {WHITESPACE}"),
+        ("dex_TESTSECRET\x7fb", f"--api-key: {WHITESPACE}"),
+        ("dex_TESTSECRET\tb", f"--api-key: {WHITESPACE}"),
+        ("dex_TESTSECRET b", f"--api-key: {WHITESPACE}"),
+        ("dex_TESTSECRET\u00a0b", f"--api-key: {WHITESPACE}"),  # a no-break space
+        ("dex_TESTSECRET\u2019b", f"--api-key: {NOT_LATIN_1} (character 15 of 16, {LATIN})"),
+        ("dex_TESTSECRET\U0001f511", f"--api-key: {NOT_LATIN_1} (character 15 of 15, {LATIN})"),
+        ("\u201cdex_TESTSECRET\u201d", f"--api-key: {NOT_LATIN_1} (character 1 of 16, {LATIN})"),
+    ],
+)  # fmt: skip
+def test_validate_api_key_rejects_what_cannot_be_a_header(text, message):
+    with pytest.raises(InvalidInput) as info:
         validate_api_key(text, source="--api-key")
+    assert str(info.value) == message
+    assert "TESTSECRET" not in str(info.value) + repr(info.value) + str(info.value.hint)
+
+
+def test_latin_1_keys_are_accepted_as_http_client_can_send_them():
+    assert validate_api_key("dex_caf\u00e9", source="--api-key").reveal() == "dex_caf\u00e9"
+
+
+@pytest.mark.parametrize("source", ["env", "config"])
+def test_a_key_that_cannot_be_a_header_is_refused_wherever_it_comes_from(path, source):
+    bad = "dex_TESTSECRET\u2019abc"
+    path.write_text(f'[default]\napi_key = "{bad}"\n' if source == "config" else "")
+    env = {"DEX_API_KEY": bad} if source == "env" else {}
+    error = ConfigError if source == "config" else InvalidInput
+    with pytest.raises(error) as info:
+        find(path, env=env, backend=FakeKeyring())
+    where = f"config {path} [default]" if source == "config" else "env DEX_API_KEY"
+    assert str(info.value).startswith(f"{where}: {NOT_LATIN_1}")
+    assert "TESTSECRET" not in str(info.value) + repr(info.value)
 
 
 def test_validate_api_key_strips_a_pasted_newline_and_flags_odd_prefixes():
@@ -159,11 +207,10 @@ def test_validate_api_key_strips_a_pasted_newline_and_flags_odd_prefixes():
 def test_unusable_keyring_falls_back_to_the_config_file(path, backend, problem):
     path.write_text(f'[default]\napi_key = "{KEY}"\n')
     assert find(path, backend=backend).source == f"config {path} [default]"
-    status = key_status(
-        flag=None, env={}, profile="default", config_path=path, keyring_backend=backend
-    )
+    status = status_of(path, backend=backend)
     assert status.keyring_problem is not None
     assert status.keyring_problem.startswith(problem)
+    assert status.keyring_absent is problem.startswith("NoKeyringError")
 
 
 def test_keyring_not_installed(path, monkeypatch):
@@ -171,8 +218,9 @@ def test_keyring_not_installed(path, monkeypatch):
     path.write_text(f'[default]\napi_key = "{KEY}"\n')
     assert find(path).source == f"config {path} [default]"
     assert store_api_key(ApiKey("dex_new"), profile="default", config_path=path) == str(path)
-    status = key_status(flag=None, env={}, profile="default", config_path=path)
+    status = status_of(path)
     assert status.keyring_problem == "keyring is not installed (pip install 'dexbulk[keyring]')"
+    assert status.keyring_absent is True
 
 
 def test_default_backend_comes_from_the_keyring_module(path, monkeypatch):
@@ -244,39 +292,29 @@ def test_delete_with_a_broken_keyring_still_cleans_the_file(path):
 def test_key_status_reports_source_mask_and_shadowed_sources(path):
     path.write_text('[default]\napi_key = "dex_file"\n')
     backend = FakeKeyring({("dexbulk", "default"): "dex_ring"})
-    status = key_status(
-        flag=None,
-        env={"DEX_API_KEY": KEY},
-        profile="default",
-        config_path=path,
-        keyring_backend=backend,
-    )
+    status = status_of(path, env={"DEX_API_KEY": KEY}, backend=backend)
     assert status == KeyStatus(
         "env DEX_API_KEY", "dex_TE…23", True, ("keyring", f"config {path} [default]"), None
     )
+    assert status.key == ApiKey(KEY)
     assert KEY not in repr(status)
 
 
 def test_key_status_without_a_key_and_with_an_odd_key(path):
-    none = key_status(
-        flag=None, env={}, profile="default", config_path=path, keyring_backend=FakeKeyring()
-    )
+    none = status_of(path, backend=FakeKeyring())
     assert none == KeyStatus(None, None, False, (), None)
-    odd = key_status(
-        flag="abcdefghijkl",
-        env={},
-        profile="default",
-        config_path=path,
-        keyring_backend=FakeKeyring(),
-    )
+    assert none.key is None
+    odd = status_of(path, flag="abcdefghijkl", backend=FakeKeyring())
     assert (odd.source, odd.looks_like_dex_key) == ("--api-key", False)
 
 
 def test_importing_and_using_the_flag_does_not_import_keyring_or_the_cli_stack():
     code = (
-        "import sys, pathlib\n"
+        "import sys\n"
         "from dexbulk.credentials import find_api_key\n"
-        "find_api_key(flag='dex_x', env={}, profile='default', config_path=pathlib.Path('/no'))\n"
+        "from dexbulk.settings import resolve_settings\n"
+        "settings = resolve_settings(flags={}, env={}, profile=None)\n"
+        "find_api_key(flag='dex_x', env={}, settings=settings)\n"
         "print(sorted(m for m in ('keyring', 'typer', 'rich', 'requests') if m in sys.modules))\n"
     )
     result = subprocess.run(

@@ -82,6 +82,9 @@ def test_pages_are_plain_markdown_without_rich_markup():
 def test_check_names_stale_and_orphaned_pages_and_write_fixes_them(tmp_path, monkeypatch, capsys):
     directory = tmp_path / "reference"
     monkeypatch.setattr(gen, "REFERENCE_DIR", directory)
+    config_doc = tmp_path / "configuration.md"
+    config_doc.write_text(gen.CONFIG_DOC.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setattr(gen, "CONFIG_DOC", config_doc)
     assert gen.main(["--check"]) == 1  # nothing written yet
     assert gen.main([]) == 0
     assert gen.main(["--check"]) == 0
@@ -99,6 +102,35 @@ def test_check_names_stale_and_orphaned_pages_and_write_fixes_them(tmp_path, mon
     assert gen.main(["--check"]) == 0
     assert not (directory / "gone.md").exists()
     assert (directory / "notes.md").exists()
+
+
+# -- (a2) the settings table of docs/configuration.md is the one in dexbulk/settings.py --------
+
+
+def test_configuration_doc_lists_every_setting_as_declared():
+    text = gen.CONFIG_DOC.read_text(encoding="utf-8")
+    assert gen.splice(text, gen.settings_table()) == text, f"docs/configuration.md: {REGENERATE}"
+    from dexbulk.settings import SETTINGS
+
+    for spec in SETTINGS:
+        assert f"| `{spec.config_key}` | `{spec.flag}`" in text
+        assert f"`{spec.env}`" in text
+
+
+def test_a_stale_settings_table_is_found_and_rewritten(tmp_path, monkeypatch, capsys):
+    config_doc = tmp_path / "configuration.md"
+    text = gen.CONFIG_DOC.read_text(encoding="utf-8")
+    config_doc.write_text(text.replace("| 1..500 |", "| 1..100 |"), encoding="utf-8")
+    monkeypatch.setattr(gen, "CONFIG_DOC", config_doc)
+    assert gen.main(["--check"]) == 1
+    assert "configuration.md" in capsys.readouterr().err
+    assert gen.main([]) == 0
+    assert config_doc.read_text(encoding="utf-8") == text
+
+
+def test_splice_needs_its_markers():
+    with pytest.raises(ValueError, match="markers are missing"):
+        gen.splice("# Configuration\n", "| a |\n")
 
 
 # -- (b) every command's help has an example ---------------------------------------------------

@@ -1,36 +1,35 @@
-"""Tests for dexbulk.settings: precedence, validation messages, profiles, and editing the file."""
+"""Tests for dexbulk.settings: the one table, precedence, validation messages, profiles."""
 
 from __future__ import annotations
 
-import stat
+import dataclasses
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+import typer
 
+from dexbulk.cli.app import app
+from dexbulk.cli.options import _SEND, SendArgs
 from dexbulk.configfile import show_path
+from dexbulk.engine import SendOptions
 from dexbulk.errors import ConfigError
 from dexbulk.secret import ApiKey
 from dexbulk.settings import (
     DEFAULT_API_URL,
+    FILE_KEYS,
+    PER_RUN,
+    SETTINGS,
     Setting,
+    Settings,
     config_path,
-    config_show_rows,
-    ensure_profile_table,
-    read_api_key,
-    remove_api_key_from_config,
+    format_value,
     resolve_settings,
-    write_api_key_to_config,
 )
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 KEY = "dex_TESTSECRET_abc123"
-POSIX = pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes, errors, symlinks")
+POSIX = pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes and errors")
 
 
 @pytest.fixture
@@ -54,8 +53,69 @@ def error_of(path: Path, **kwargs: object) -> str:
     return str(info.value)
 
 
+# ---- the one table: everything else about a setting is generated from it ----------------------
+
+NAMES = [spec.name for spec in SETTINGS]
+
+
+def test_every_setting_is_a_field_of_settings_sendargs_and_the_config_file():
+    fields = [f.name for f in dataclasses.fields(Settings)]
+    assert fields[: len(NAMES)] == NAMES
+    assert set(fields) - set(NAMES) == {"file_api_key", "profile", "path", "sources"}
+    assert set(NAMES) <= {f.name for f in dataclasses.fields(SendArgs)}
+    assert (*NAMES, "api_key") == FILE_KEYS
+
+
+def test_send_options_are_the_per_run_settings_with_their_defaults():
+    options = SendOptions()
+    fields = {f.name for f in dataclasses.fields(SendOptions)}
+    assert fields == {spec.name for spec in PER_RUN} | {"check_ids"}
+    assert {spec.name: getattr(options, spec.name) for spec in PER_RUN} == {
+        spec.name: spec.default for spec in PER_RUN
+    }
+    assert "api_url" not in fields, "a run's URL is not a send option"
+
+
+def test_resolved_defaults_come_from_the_table(path):
+    path.write_text("")
+    settings = resolve(path)
+    assert {name: getattr(settings, name) for name in NAMES} == {
+        spec.name: spec.default for spec in SETTINGS
+    }
+    assert SendOptions(**settings.per_run()) == SendOptions()
+
+
+@pytest.mark.parametrize("spec", SETTINGS, ids=NAMES)
+def test_each_sending_option_is_generated_from_its_setting(spec):
+    command = typer.main.get_command(app).get_command(None, "star")  # type: ignore[attr-defined]
+    option = next(p for p in command.params if p.name == spec.name)
+    assert option.default is None, "None = not given, so env, file and default can decide"
+    assert sorted(option.opts, key=len, reverse=True) == list(spec.flags)
+    assert option.metavar == spec.metavar
+    assert option.help.startswith(spec.help)
+    assert option.help.endswith(f"\\[env {spec.env}; default: {spec.default_text}].")
+    if spec.kind is int:
+        assert (option.type.min, option.type.max) == (spec.low, spec.high)
+        assert f", {spec.low}..{spec.high} " in option.help
+
+
+def test_the_sending_panel_keeps_its_order():
+    assert list(_SEND) == [
+        "api_url", "api_key", "profile", "batch_size", "concurrency", "rate", "max_attempts",
+        "timeout", "check_ids",
+    ]  # fmt: skip
+    assert set(_SEND) == {f.name for f in dataclasses.fields(SendArgs)}
+
+
+@pytest.mark.parametrize(
+    ("value", "text"), [(None, "unlimited"), (30.0, "30"), (2.5, "2.5"), (100, "100"), ("x", "x")]
+)
+def test_format_value(value, text):
+    assert format_value(value) == text
+
+
 # name, env var, TOML literal, its value, env text, its value, flag value, default
-SETTINGS = [
+CASES = [
     ("api_url", "DEX_API_URL", '"https://file.test/v1"', "https://file.test/v1",
      "https://env.test/v1/", "https://env.test/v1", "https://flag.test", DEFAULT_API_URL),
     ("batch_size", "DEXBULK_BATCH_SIZE", "10", 10, "20", 20, 30, 100),
@@ -70,7 +130,7 @@ LAYERS = ["flag", "env", "file", "default"]
 
 
 @pytest.mark.parametrize("layer", LAYERS)
-@pytest.mark.parametrize("case", SETTINGS, ids=[case[0] for case in SETTINGS])
+@pytest.mark.parametrize("case", CASES, ids=[case[0] for case in CASES])
 def test_precedence_flag_env_file_default(path, layer, case):
     name, var, literal, in_file, env_text, in_env, flag, default = case
     # The winning layer is present together with every layer below it, so it must beat them.
@@ -144,6 +204,7 @@ BAD_FILES = [
     ("batch_size = 5\n", None, "line 1: batch_size must be inside [default] or [profile.NAME]"),
     ("[defaults]\nrate = 1\n", None,
      "line 1: unexpected 'defaults' (expected [default] or [profile.NAME] tables)"),
+    ("zzz = 1\n", None, "line 1: zzz must be inside [default] or [profile.NAME]"),
     ("[profile.default]\nrate = 1\n", None, "line 1: write [default], not [profile.default]"),
     ("[profile]\nbatch_size = 3\n", None, "line 2: profile.batch_size must be a table"),
     ("[default]\nbatch_size = \n", None, "line 2: not valid TOML (invalid value)"),
@@ -271,146 +332,7 @@ def test_unknown_flag_name_is_a_programming_error(path):
         resolve(path.with_name("a.toml"), flags={"api_key": KEY}, DEXBULK_CONFIG="")
 
 
-# ---- writing -------------------------------------------------------------------------------
-
-ORIGINAL = """\
-# my dexbulk settings
-[default]
-batch_size = 50  # keep small
-
-[profile.work]
-rate = 2.5
-# trailing comment
-"""
-
-
-def mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
-
-
-@POSIX
-def test_write_creates_dirs_and_a_0600_file(tmp_path):
-    path = tmp_path / "a" / "b" / "config.toml"
-    write_api_key_to_config(path, "default", ApiKey(KEY))
-    assert path.read_text() == f'[default]\napi_key = "{KEY}"\n'
-    assert mode(path) == 0o600
-    assert [p.name for p in path.parent.iterdir()] == ["config.toml"]  # no temp file left
-
-
-def with_key(text: str, header: str) -> str:
-    return text.replace(f"{header}\n", f'{header}\napi_key = "{KEY}"\n')
-
-
-@pytest.mark.parametrize(
-    ("profile", "label", "expected"),
-    [
-        ("default", "[default]", with_key(ORIGINAL, "[default]")),
-        ("work", "[profile.work]", with_key(ORIGINAL, "[profile.work]")),
-        ("new", "[profile.new]", f'{ORIGINAL}\n[profile.new]\napi_key = "{KEY}"\n'),
-        ("a b", '[profile."a b"]', f'{ORIGINAL}\n[profile."a b"]\napi_key = "{KEY}"\n'),
-    ],
-)
-@POSIX
-def test_write_keeps_everything_else_and_remove_restores(path, profile, label, expected):
-    path.write_text(ORIGINAL)
-    path.chmod(0o644)
-    write_api_key_to_config(path, profile, ApiKey(KEY))
-    assert path.read_text() == expected
-    assert mode(path) == 0o600
-    key = read_api_key(path, profile)
-    assert key == ApiKey(KEY)
-    assert key is not None
-    assert key.source == f"config {path} {label}"
-    assert remove_api_key_from_config(path, profile) is True
-    assert remove_api_key_from_config(path, profile) is False
-    restored = (
-        ORIGINAL if profile in ("default", "work") else expected.replace(f'api_key = "{KEY}"\n', "")
-    )
-    assert path.read_text() == restored
-
-
-def test_write_replaces_an_existing_key_and_keeps_crlf(path):
-    path.write_bytes(b'[default]\r\nrate = 1\r\napi_key = "dex_old"\r\n')
-    write_api_key_to_config(path, "default", ApiKey(KEY))
-    assert path.read_bytes() == f'[default]\r\napi_key = "{KEY}"\r\nrate = 1\r\n'.encode()
-
-
-def test_write_escapes_quotes_and_backslashes(path):
-    odd = 'dex_a"b\\c'
-    write_api_key_to_config(path, "default", ApiKey(odd))
-    assert tomllib.loads(path.read_text())["default"]["api_key"] == odd
-
-
-@POSIX
-def test_write_through_a_symlink_keeps_the_link(tmp_path):
-    real = tmp_path / "dotfiles" / "dexbulk.toml"
-    real.parent.mkdir()
-    real.write_text("[default]\n")
-    link = tmp_path / "config.toml"
-    link.symlink_to(real)
-    write_api_key_to_config(link, "default", ApiKey(KEY))
-    assert link.is_symlink()
-    assert KEY in real.read_text()
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "profile.work.rate = 2\n",  # dotted keys: no [profile.work] header to edit under
-        '[default]\napi_key = """\ndex_old"""\n',  # a multi-line string the line edit would break
-        "[default\n",  # invalid TOML
-    ],
-)
-def test_write_refuses_what_it_cannot_edit_safely(path, text):
-    path.write_text(text)
-    profile = "work" if "work" in text else "default"
-    with pytest.raises(ConfigError) as info:
-        write_api_key_to_config(path, profile, ApiKey(KEY))
-    assert KEY not in str(info.value)
-    assert path.read_text() == text
-
-
-def test_remove_without_file_creates_nothing(path):
-    assert remove_api_key_from_config(path, "default") is False
-    assert not path.exists()
-
-
-def test_ensure_profile_table(path):
-    path.write_text(ORIGINAL)
-    assert ensure_profile_table(path, "home") is True
-    assert path.read_text() == ORIGINAL + "\n[profile.home]\n"
-    assert ensure_profile_table(path, "home") is False
-    assert ensure_profile_table(path, "work") is False
-    assert ensure_profile_table(path, "default") is False
-    assert resolve(path, "home").profile == "home"
-
-
 # ---- showing, and keeping the key out of sight ------------------------------------------------
-
-
-def test_config_show_rows_mask_the_key(path):
-    write(path, f'[default]\nrate = 2.5\napi_key = "{KEY}"\n')
-    rows = config_show_rows(resolve(path, flags={"batch_size": 7}))
-    where = f"config {path} [default]"
-    assert rows == [
-        ("profile", "default", "default"),
-        ("config", str(path), "env DEXBULK_CONFIG"),
-        ("api_url", DEFAULT_API_URL, "default"),
-        ("batch_size", "7", "flag"),
-        ("concurrency", "4", "default"),
-        ("rate", "2.5", where),
-        ("max_attempts", "5", "default"),
-        ("timeout", "30", "default"),
-        ("api_key", "dex_TE…23", where),
-    ]
-
-
-def test_show_rows_mark_a_missing_file_and_unlimited_rate(tmp_path, monkeypatch):
-    monkeypatch.setattr("platformdirs.user_config_dir", lambda *_a, **_k: str(tmp_path))
-    settings = resolve_settings(flags={}, env={}, profile=None)
-    rows = {name: value for name, value, _ in config_show_rows(settings)}
-    assert rows["config"] == f"{tmp_path / 'config.toml'} (not found)"
-    assert rows["rate"] == "unlimited"
 
 
 @pytest.mark.parametrize(
@@ -437,13 +359,6 @@ def test_key_never_in_settings_repr(path):
     assert settings.file_api_key == ApiKey(KEY)  # it is there...
     assert KEY not in repr(settings)  # ...but never shown
     assert KEY not in str(settings)
-
-
-@POSIX
-def test_rewrite_after_remove_keeps_0600(path):
-    write_api_key_to_config(path, "default", ApiKey(KEY))
-    remove_api_key_from_config(path, "default")
-    assert mode(path) == 0o600
 
 
 def test_allow_new_profile_for_login(path):

@@ -128,6 +128,9 @@ def auth_status(
     api_url: Annotated[
         str | None, typer.Option("--api-url", help="API to check the key against.", metavar="URL")
     ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Also say why no OS keyring is in use.")
+    ] = False,
 ) -> ExitCode:
     """Say where the key comes from, show it masked, and check it against the API.
 
@@ -135,7 +138,7 @@ def auth_status(
     """
     from dexbulk.cli.auth import status
 
-    return status(Env(), profile=profile, api_url=api_url)
+    return status(Env(), profile=profile, api_url=api_url, verbose=verbose)
 
 
 def auth_logout(

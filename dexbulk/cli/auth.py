@@ -7,9 +7,9 @@ import getpass
 from rich.markup import escape
 
 from dexbulk.cli.context import Env
+from dexbulk.configfile import show_path
 from dexbulk.credentials import (
     delete_api_key,
-    find_api_key,
     key_status,
     looks_like_dex_key,
     store_api_key,
@@ -17,19 +17,17 @@ from dexbulk.credentials import (
 )
 from dexbulk.errors import ApiError, ExitCode, InvalidInput
 from dexbulk.secret import ApiKey
-from dexbulk.settings import check_api_url, config_path, config_show_rows, resolve_settings
+from dexbulk.settings import API_KEY, SETTINGS, Settings, format_value, resolve_settings
 
 
 def _settings(
     env: Env, profile: str | None, api_url: str | None = None, *, new_profile: bool = False
-) -> tuple[str, str]:
-    settings = resolve_settings(
+) -> Settings:
+    """The settings of the command, the config file read once for everything it needs."""
+    return resolve_settings(
         flags={"api_url": api_url}, env=env.environ, profile=profile,
         allow_new_profile=new_profile,
     )  # fmt: skip
-    source = settings.sources["api_url"]
-    source = "--api-url" if source == "flag" else source
-    return settings.profile, check_api_url(settings.api_url, source=source)
 
 
 def check_key(key: ApiKey, api_url: str) -> int | None:
@@ -43,7 +41,8 @@ def check_key(key: ApiKey, api_url: str) -> int | None:
 def login(env: Env, *, with_token: bool, profile: str | None, api_url: str | None) -> None:
     """Read a key (no echo, or stdin), check it, and store it."""
     console = env.console()
-    name, url = _settings(env, profile, api_url, new_profile=True)
+    settings = _settings(env, profile, api_url, new_profile=True)
+    url = settings.checked_api_url()
     if with_token:
         text = env.stdin.readline().strip()
     elif not env.stdin_isatty:
@@ -54,32 +53,40 @@ def login(env: Env, *, with_token: bool, profile: str | None, api_url: str | Non
     if not looks_like_dex_key(key):
         console.print("[yellow]warning:[/yellow] Dex keys usually start with 'dex_'")
     count = check_key(key, url)
-    path = config_path(env.environ)
-    where = store_api_key(key, profile=name, config_path=path)
+    where = store_api_key(key, profile=settings.profile, config_path=settings.path)
     contacts = f" ({count:,} contacts)" if count is not None else ""
     console.print(f"Logged in as {key.masked}{contacts}; key stored in {escape(where)}.")
     if where != "keyring":
         console.print("No OS keyring is available, so the key is in the config file (mode 0600).")
 
 
-def status(env: Env, *, profile: str | None, api_url: str | None) -> ExitCode:
-    """Where the key comes from, masked, and whether the API accepts it."""
+def status(
+    env: Env, *, profile: str | None, api_url: str | None, verbose: bool = False
+) -> ExitCode:
+    """Where the key comes from, masked, and whether the API accepts it.
+
+    No keyring at all (not installed, no backend) is a normal setup: said only with ``verbose``.
+    A keyring that failed (locked, D-Bus) is always worth its one line.
+    """
     console = env.console()
-    name, url = _settings(env, profile, api_url)
-    path = config_path(env.environ)
-    info = key_status(flag=None, env=env.environ, profile=name, config_path=path)
-    if info.source is None:
+    settings = _settings(env, profile, api_url)
+    url = settings.checked_api_url()
+    info = key_status(flag=None, env=env.environ, settings=settings)
+    problem = info.keyring_problem if verbose or not info.keyring_absent else None
+    if info.key is None:
         console.print("Not logged in: no key in DEX_API_KEY, the keyring or the config file.")
+        if problem:
+            console.print(f"  keyring: {problem}", markup=False, soft_wrap=True)
         console.print("hint: run 'dexbulk auth login'")
         return ExitCode.AUTH
-    console.print(f"key: {info.masked} (from {info.source})", markup=False)
+    # soft_wrap: one line each, however long the path, so it can be copied whole.
+    console.print(f"key: {info.masked} (from {info.source})", markup=False, soft_wrap=True)
     for other in info.shadowed:
-        console.print(f"  also a key in {other} (not used)", markup=False)
-    if info.keyring_problem:
-        console.print(f"  keyring: {info.keyring_problem}", markup=False)
-    key = find_api_key(flag=None, env=env.environ, profile=name, config_path=path)
+        console.print(f"  also a key in {other} (not used)", markup=False, soft_wrap=True)
+    if problem:
+        console.print(f"  keyring: {problem}", markup=False, soft_wrap=True)
     try:
-        count = check_key(key, url)
+        count = check_key(info.key, url)
     except ApiError as exc:
         console.print(f"[red]refused[/red] by {escape(url)}: {escape(exc.message)}")
         return exc.exit_code
@@ -91,8 +98,8 @@ def status(env: Env, *, profile: str | None, api_url: str | None) -> ExitCode:
 def logout(env: Env, *, profile: str | None) -> None:
     """Remove the stored key wherever it is."""
     console = env.console()
-    name, _ = _settings(env, profile)
-    removed = delete_api_key(profile=name, config_path=config_path(env.environ))
+    settings = _settings(env, profile)
+    removed = delete_api_key(profile=settings.profile, config_path=settings.path)
     if removed:
         console.print(f"Removed the key from {', '.join(removed)}.")
     else:
@@ -102,19 +109,45 @@ def logout(env: Env, *, profile: str | None) -> None:
 
 
 def show_config(env: Env, *, profile: str | None, as_json: bool) -> None:
-    """Every effective setting with its source."""
+    """Every effective setting with its source; ``--json`` gives numbers as numbers."""
     from dexbulk.cli import render
 
     settings = resolve_settings(flags={}, env=env.environ, profile=profile)
-    rows = config_show_rows(settings)
     if as_json:
-        render.write_json(
-            env.stdout, {name: {"value": value, "source": src} for name, value, src in rows}
-        )
+        render.write_json(env.stdout, config_document(settings))
         return
     from rich.table import Table
 
     table = Table("setting", "value", "source", title=f"config {settings.path}")
-    for row in rows:
+    for row in config_rows(settings):
         table.add_row(*row)
     render.make_console(env.stdout).print(table)
+
+
+def config_rows(settings: Settings) -> list[tuple[str, str, str]]:
+    """Rows of (name, value as text, source) for ``config show``; the key appears masked."""
+    found = "" if settings.path.is_file() else " (not found)"
+    rows = [
+        ("profile", settings.profile, settings.sources.get("profile", "default")),
+        ("config", show_path(settings.path) + found, settings.sources.get("config", "default")),
+    ]
+    for spec in SETTINGS:
+        item = settings.setting(spec.name)
+        rows.append((item.name, format_value(item.value), item.source))
+    if settings.file_api_key is not None:
+        rows.append((API_KEY, settings.file_api_key.masked, settings.file_api_key.source))
+    return rows
+
+
+def config_document(settings: Settings) -> dict[str, dict[str, object]]:
+    """``config show --json``: the same rows, typed: numbers as numbers, no rate limit as null.
+
+    The config row's value is the file's full path, with ``exists`` saying whether it is there.
+    """
+    typed = {spec.name for spec in SETTINGS}
+    document: dict[str, dict[str, object]] = {
+        name: {"value": getattr(settings, name) if name in typed else text, "source": source}
+        for name, text, source in config_rows(settings)
+    }
+    document["config"].update(value=str(settings.path), exists=settings.path.is_file())
+    return document

@@ -24,6 +24,8 @@ from dexbulk.secret import ApiKey, redact_argv
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from dexbulk.settings import Settings
 from dexbulk.engine import RunResult, SendOptions, describe
 
 
@@ -64,43 +66,29 @@ class Target:
 
     api_url: str
     options: SendOptions
-    profile: str
-    config_path: str
+    settings: Settings
+    """Everything resolved, with the profile and the key the config file held."""
 
 
 def resolve_target(send: SendArgs, env: Env, *, api_url: str | None = None) -> Target:
-    """Flags > environment > config profile > defaults, validated."""
-    from dexbulk.settings import check_api_url, resolve_settings
+    """Flags > environment > config profile > defaults, validated; the file is read here, once.
 
-    flags = {
-        "api_url": send.api_url or api_url, "batch_size": send.batch_size,
-        "concurrency": send.concurrency, "timeout": send.timeout,
-        "max_attempts": send.max_attempts, "rate": send.rate,
-    }  # fmt: skip
+    ``api_url`` is the URL of the run being resumed, used unless ``--api-url`` is given.
+    """
+    from dexbulk.settings import SETTINGS, resolve_settings
+
+    flags = {spec.name: getattr(send, spec.name) for spec in SETTINGS}
+    flags["api_url"] = send.api_url or api_url
     settings = resolve_settings(flags=flags, env=env.environ, profile=send.profile)
-    source = settings.sources.get("api_url", "flag")
-    source = "--api-url" if source == "flag" else source
-    options = SendOptions(
-        batch_size=settings.batch_size, concurrency=settings.concurrency,
-        timeout=settings.timeout, max_attempts=settings.max_attempts, rate=settings.rate,
-        check_ids=send.check_ids,
-    )  # fmt: skip
-    return Target(
-        check_api_url(settings.api_url, source=source), options, settings.profile,
-        str(settings.path),
-    )  # fmt: skip
+    options = SendOptions(**settings.per_run(), check_ids=send.check_ids)
+    return Target(settings.checked_api_url(), options, settings)
 
 
 def api_key_for(send: SendArgs, env: Env, target: Target) -> ApiKey:
     """The key, from the first place that has one (see ``credentials.find_api_key``)."""
-    from pathlib import Path
-
     from dexbulk.credentials import find_api_key
 
-    return find_api_key(
-        flag=send.api_key, env=env.environ, profile=target.profile,
-        config_path=Path(target.config_path),
-    )  # fmt: skip
+    return find_api_key(flag=send.api_key, env=env.environ, settings=target.settings)
 
 
 @contextmanager

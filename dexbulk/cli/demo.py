@@ -9,6 +9,7 @@ from __future__ import annotations
 import tempfile
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from rich.table import Table
 
@@ -91,7 +92,8 @@ def run_demo(env: Env, *, contacts: int = 250, progress: bool = True) -> ExitCod
 
 
 def _dry_run_options(send: SendArgs) -> SendOptions:
-    return SendOptions(batch_size=send.batch_size or 100, concurrency=send.concurrency or 4)
+    given: dict[str, Any] = {"batch_size": send.batch_size, "concurrency": send.concurrency}
+    return SendOptions(**{name: value for name, value in given.items() if value is not None})
 
 
 def _change(old: dict[str, object], new: dict[str, object], name: str) -> str:

@@ -1,29 +1,32 @@
-"""Help pages, drawn as plain text instead of through Typer's rich help.
+"""Help pages as plain text, written with click's own ``HelpFormatter`` instead of rich.
 
 Why: Typer's rich help imports ``rich.markdown`` and markdown-it-py on every ``--help``, about
 45 ms of the 119 ms ``dexbulk --help`` took (2.5x a bare Typer start; the goal is 1.5x). These
 pages keep what the panels carried (a section per help panel, aligned columns, the terminal's
-width, bold where a help text says ``[bold]``) at the cost of a few string operations, and they
-read well in a pipe, a pager or a screen reader. ``docs/gen_reference.py`` uses the same markup
-parser and the same parameter records, so ``--help`` and ``docs/reference/`` agree.
+width, bold where a help text says ``[bold]``) and read well in a pipe, a pager or a screen
+reader. Click does the wrapping and the two-column layout (``write_usage``, ``section``,
+``write_dl``, ``write_text``) into the formatter it passes to ``format_help``; this module
+decides what goes where. ``docs/gen_reference.py`` uses the same markup parser, parameter
+records and usage line, so ``--help`` and ``docs/reference/`` agree.
 
 Help texts use two bits of rich's markup: ``[bold]...[/bold]`` spans (commands and fields) and
-``\\[`` for a literal bracket. Paragraphs are separated by blank lines; an ``Example:`` paragraph
-and a ``Title: a · b`` paragraph become a section with one item per line.
+``\\[`` for a literal bracket. Paragraphs are separated by blank lines; an ``Example:``
+paragraph becomes a section with one example per line, and a ``Title: TERM text · TERM text``
+paragraph (the exit codes) a section listing each term with its text.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from typer.core import TyperCommand, TyperGroup
 
-BOLD, END = "\x00", "\x01"  # span markers until the page is printed; zero width when wrapping
+# Bold span markers and a non-breaking hyphen, while click wraps the text (see write_page).
+BOLD, END, NOBREAK = "\ue000", "\ue001", "\u2011"
 ANSI_BOLD, ANSI_RESET = "\x1b[1m", "\x1b[0m"
 DEFAULT_PANEL, ARGUMENTS_PANEL, COMMANDS_PANEL = "Options", "Arguments", "Commands"
 MAX_WIDTH, TERM_COLUMN, MIN_HELP_COLUMN = 100, 28, 30
@@ -126,7 +129,12 @@ def _default_text(param: Any) -> str:
 
 def usage(command: Any, ctx: Any) -> str:
     """``dexbulk set [OPTIONS] FIELD=VALUE...``: arguments in brackets when optional."""
-    words = [ctx.command_path, "[OPTIONS]"]
+    return f"{ctx.command_path} {usage_args(command, ctx)}"
+
+
+def usage_args(command: Any, ctx: Any) -> str:
+    """The usage line after the command's name: ``[OPTIONS] FIELD=VALUE...``."""
+    words = ["[OPTIONS]"]
     for param in command.get_params(ctx):
         if param.param_type_name == "argument":
             name = _argument_name(param)
@@ -166,36 +174,80 @@ def summary(command: Any) -> str:
 
 
 def render(command: Any, ctx: Any, *, width: int, color: bool) -> str:
-    """The whole help page of ``command`` as text (ANSI bold only when ``color``)."""
+    """The whole help page of ``command`` as text, ``width`` columns wide (ANSI bold if ``color``).
+
+    The page is drawn by click's own formatter (the class ``ctx`` makes its formatters with),
+    exactly as ``--help`` draws it; this entry point fixes the width and colour for tests.
+    """
+    formatter = ctx.formatter_class(width=width)
+    write_page(formatter, command, ctx, color=color)
+    return str(formatter.getvalue()).rstrip("\n")
+
+
+def write_page(formatter: Any, command: Any, ctx: Any, *, color: bool) -> None:
+    """Write the help page of ``command`` into click's ``formatter``.
+
+    Click wraps text with :mod:`textwrap`, which breaks words at hyphens (``--batch-`` /
+    ``size``) and counts escape codes as columns. So every text to be wrapped has its hyphens
+    made non-breaking and its bold spans marked with one-column markers; both are undone in
+    the formatter's buffer once the page is written, so the layout is the same in colour and
+    without, and an option's name is never split. Terms and headings, which click measures
+    without escape codes and never wraps, get their bold directly.
+    """
     bold = (ANSI_BOLD, ANSI_RESET) if color else ("", "")
-    out = _wrap(f"{BOLD}Usage:{END} {usage(command, ctx)}", width, indent=0, hang=4)
+    start = len(formatter.buffer)
+    formatter.write_usage(
+        ctx.command_path, _nobreak(usage_args(command, ctx)), _b("Usage:", bold) + " "
+    )
     for paragraph in paragraphs(command.help, (BOLD, END)):
-        out += ["", *_paragraph(paragraph, width)]
-    rows = sections(command, ctx)
-    column = min(TERM_COLUMN, max((len(term) for _, table in rows for term, _ in table), default=0))
-    if width - column - 4 < MIN_HELP_COLUMN:
-        column = 0  # too narrow for two columns: every help text goes under its term
-    for title, table in rows:
-        out += ["", f"{BOLD}{title}:{END}"]
-        for term, text in table:
-            out += _row(term, markup(text, (BOLD, END)), column, width)
+        _write_paragraph(formatter, paragraph, bold)
+    tables = [
+        (title, [(term, _nobreak(markup(text, (BOLD, END)))) for term, text in rows])
+        for title, rows in sections(command, ctx)
+    ]
+    terms = [term for _, rows in tables for term, _ in rows]
+    words = [word for _, rows in tables for _, text in rows for word in text.split()]
+    column = min(TERM_COLUMN, max(map(len, terms), default=0))
+    # Click cuts a word longer than the help column (a URL): then stack, as when too narrow.
+    if formatter.width - column - 4 < max([MIN_HELP_COLUMN, *map(len, words)]):
+        column = 0  # every help text goes under its term
+    for title, rows in tables:
+        with formatter.section(_b(title, bold)):
+            # Terms padded to one column, so every section's help texts start at the same place.
+            padded = [(_b(term, bold) + " " * (column - len(term)), text) for term, text in rows]
+            formatter.write_dl(padded, col_max=column)
     for paragraph in paragraphs(command.epilog, (BOLD, END)):
-        out += ["", *_paragraph(paragraph, width)]
-    return "\n".join(out).replace(BOLD, bold[0]).replace(END, bold[1])
+        _write_paragraph(formatter, paragraph, bold)
+    formatter.buffer[start:] = [
+        chunk.replace(NOBREAK, "-").replace(BOLD, bold[0]).replace(END, bold[1])
+        for chunk in formatter.buffer[start:]
+    ]
 
 
-def _paragraph(paragraph: str, width: int) -> list[str]:
-    """Prose wrapped to ``width``; a list paragraph becomes a heading and one item per line."""
+def _write_paragraph(formatter: Any, paragraph: str, bold: tuple[str, str]) -> None:
+    """Prose, wrapped; ``Example:`` one example per line; ``Title: a · b`` a list of terms."""
     if paragraph.startswith("Example:"):
         items = _examples(paragraph.removeprefix("Example:"))
-        heading = "Examples:" if len(items) > 1 else "Example:"
-        return [f"{BOLD}{heading}{END}", *(line for item in items for line in _wrap(item, width))]
+        with formatter.section(_b("Examples" if len(items) > 1 else "Example", bold)):
+            for item in items:
+                formatter.write_text(_nobreak(item))
+        return
     listed = _LIST_PARAGRAPH.fullmatch(paragraph)
     if listed and SEPARATOR in listed.group(2):
-        heading, items = listed.group(1), listed.group(2).split(SEPARATOR)
-        lines = [f"{BOLD}{heading}:{END}"]
-        return lines + [line for item in items for line in _wrap(item.strip(), width, hang=4)]
-    return _wrap(paragraph, width, indent=0)
+        pairs = [item.strip().partition(" ") for item in listed.group(2).split(SEPARATOR)]
+        with formatter.section(_b(listed.group(1), bold)):
+            formatter.write_dl([(term, _nobreak(text)) for term, _, text in pairs])
+        return
+    formatter.write_paragraph()
+    formatter.write_text(_nobreak(paragraph))
+
+
+def _b(text: str, bold: tuple[str, str]) -> str:
+    return f"{bold[0]}{text}{bold[1]}" if bold[0] else text
+
+
+def _nobreak(text: str) -> str:
+    return text.replace("-", NOBREAK)
 
 
 def _examples(text: str) -> list[str]:
@@ -213,38 +265,6 @@ def _examples(text: str) -> list[str]:
     return lines
 
 
-def _row(term: str, text: str, column: int, width: int) -> list[str]:
-    """One table row: the term in bold, its help wrapped in the column to its right."""
-    first = f"  {BOLD}{term}{END}"
-    if not text:
-        return [first]
-    if len(term) > column:
-        return [first, *_wrap(text, width, indent=column + 4)]
-    wrapped = _wrap(text, width, indent=column + 4)
-    return [first + " " * (column - len(term) + 2) + wrapped[0].lstrip(), *wrapped[1:]]
-
-
-def _wrap(text: str, width: int, indent: int = 2, hang: int = 0) -> list[str]:
-    """Greedy word wrap; span markers take no room. Later lines get ``hang`` more indent."""
-    lines: list[str] = []
-    words: list[str] = []
-    pad = length = indent
-    for word in text.split():
-        size = len(word) - word.count(BOLD) - word.count(END)
-        if words and length + 1 + size > width:
-            lines.append(" " * pad + " ".join(words))
-            words, pad = [], indent + hang
-            length = pad
-        length += size + (1 if words else 0)
-        words.append(word)
-    return [*lines, " " * pad + " ".join(words)]
-
-
-def page_width() -> int:
-    """The terminal's width (``COLUMNS`` wins), kept between 40 and 100 columns."""
-    return max(40, min(MAX_WIDTH, shutil.get_terminal_size((80, 24)).columns))
-
-
 def wants_color(ctx: Any) -> bool:
     """Bold on a terminal, unless ``NO_COLOR`` is set or the terminal is dumb."""
     if ctx.color is not None:
@@ -258,18 +278,24 @@ def wants_color(ctx: Any) -> bool:
 
 
 class _RenderedHelp:
-    """``--help`` is :func:`render`'s page (a mixin for the command and the group)."""
+    """``--help`` is :func:`write_page`'s page (a mixin for the command and the group)."""
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
-        formatter.write(render(self, ctx, width=page_width(), color=wants_color(ctx)) + "\n")
+        write_page(formatter, self, ctx, color=wants_color(ctx))
 
 
 class DexbulkCommand(_RenderedHelp, TyperCommand):
-    """A Typer command whose ``--help`` is :func:`render`'s page."""
+    """A Typer command whose ``--help`` is :func:`write_page`'s page."""
 
 
 class DexbulkGroup(_RenderedHelp, TyperGroup):
-    """A Typer group with :func:`render`'s page and one-line usage errors."""
+    """A Typer group with :func:`write_page`'s page and one-line usage errors."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Up to MAX_WIDTH columns on a wide terminal (click's own limit is 80); commands and
+        # sub-groups inherit it from this, the top-level group's context.
+        settings = {"max_content_width": MAX_WIDTH, **(kwargs.pop("context_settings", None) or {})}
+        super().__init__(*args, context_settings=settings, **kwargs)
 
     def main(  # type: ignore[override]
         self,

@@ -14,6 +14,8 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from dexbulk.settings import API_URL, PER_RUN, Spec
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 UPDATE_PANEL = "Update contacts"
@@ -35,7 +37,11 @@ class SelectArgs:
 
 @dataclass(frozen=True)
 class SendArgs:
-    """Where and how to send. ``None`` means "not given": config, env and defaults decide."""
+    """Where and how to send. ``None`` means "not given": config, env and defaults decide.
+
+    One field per setting of :data:`dexbulk.settings.SETTINGS` (a test holds them equal), plus
+    the key, the profile and ``check_ids``.
+    """
 
     api_url: str | None
     api_key: str | None
@@ -82,17 +88,30 @@ _SELECT: dict[str, tuple[Any, Any]] = {
     ),
 }  # fmt: skip
 
+
+def _setting_option(spec: Spec[Any]) -> tuple[Any, Any]:
+    """A Sending option generated from a setting's one declaration in :mod:`dexbulk.settings`.
+
+    ``None`` means "not given", so the environment, the config file or the default decide.
+    Integer ranges are also given to click, whose error quotes the value typed; numbers must be
+    > 0, which click cannot say for floats, so :func:`~dexbulk.settings.resolve_settings` checks
+    them (the same check as for the environment and the file, exit 2 all the same).
+    """
+    bounds = {"min": spec.low, "max": spec.high} if spec.kind is int else {}
+    limits = f", {spec.range_text}" if spec.kind is int else ""
+    help_text = f"{spec.help}{limits} \\[env {spec.env}; default: {spec.default_text}]."
+    option = _opt(*spec.flags, panel=SEND_PANEL, help=help_text, metavar=spec.metavar, **bounds)
+    return Annotated[spec.kind | None, option], None
+
+
 _SEND: dict[str, tuple[Any, Any]] = {
-    "api_url": (Annotated[str | None, _opt("--api-url", panel=SEND_PANEL, help="API base URL \\[env DEX_API_URL; default: https://api.prod.getdex.com/v1].", metavar="URL")], None),
+    API_URL.name: _setting_option(API_URL),
     "api_key": (Annotated[str | None, _opt("--api-key", panel=SEND_PANEL, help="API key; prefer DEX_API_KEY or 'dexbulk auth login' (a flag is visible in the process list).", metavar="KEY")], None),
     "profile": (Annotated[str | None, _opt("--profile", panel=SEND_PANEL, help="Config profile to use \\[env DEXBULK_PROFILE].", metavar="NAME")], None),
-    "batch_size": (Annotated[int | None, _opt("--batch-size", panel=SEND_PANEL, help="Contacts per request, 1..500 \\[default: 100].", min=1, max=500, metavar="N")], None),
-    "concurrency": (Annotated[int | None, _opt("--concurrency", "-c", panel=SEND_PANEL, help="Requests in flight at once, 1..32 \\[default: 4].", min=1, max=32, metavar="N")], None),
-    "timeout": (Annotated[float | None, _opt("--timeout", panel=SEND_PANEL, help="Seconds to wait for each answer \\[default: 30].", min=0.1, metavar="SECONDS")], None),
-    "max_attempts": (Annotated[int | None, _opt("--max-attempts", panel=SEND_PANEL, help="Tries per request, counting the first, 1..20 \\[default: 5].", min=1, max=20, metavar="N")], None),
-    "rate": (Annotated[float | None, _opt("--rate", panel=SEND_PANEL, help="At most this many requests per second across all workers \\[default: unlimited, slowing down on 429].", min=0.01, metavar="PER_SECOND")], None),
+    **{spec.name: _setting_option(spec) for spec in PER_RUN},
     "check_ids": (Annotated[bool, _opt("--check-ids", panel=SEND_PANEL, help="Before sending, ask Dex which IDs exist and report the rest as failed.")], False),
 }  # fmt: skip
+"""The Sending panel: the settings of :mod:`dexbulk.settings`, the key, the profile, --check-ids."""
 
 _OUTPUT: dict[str, tuple[Any, Any]] = {
     "dry_run": (Annotated[bool, _opt("--dry-run", "-n", panel=OUTPUT_PANEL, help="Show the plan and the first request; send nothing.")], False),

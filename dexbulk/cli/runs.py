@@ -95,10 +95,12 @@ def _continue(run_id: str, mode: str, send: SendArgs, output: OutputArgs) -> Exi
         return ExitCode.OK
     plan = Plan(updates, str(run.start.get("command")), patch=run.start.get("patch"))
     # Unless told otherwise, continue the way the run was sent.
+    from dexbulk.settings import PER_RUN
+
     sent_with = run.start.get("options") or {}
     overrides: dict[str, Any] = {
-        name: sent_with.get(name) for name in ("batch_size", "concurrency", "timeout", "max_attempts", "rate")
-        if getattr(send, name) is None and sent_with.get(name) is not None
+        spec.name: sent_with[spec.name] for spec in PER_RUN
+        if getattr(send, spec.name) is None and sent_with.get(spec.name) is not None
     }  # fmt: skip
     send = replace(send, **overrides)
     return send_plan(

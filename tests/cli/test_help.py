@@ -1,4 +1,4 @@
-"""dexbulk's own help pages and usage errors (``dexbulk/cli_help.py``)."""
+"""dexbulk's own help pages and usage errors (``dexbulk/cli/help.py``)."""
 
 from __future__ import annotations
 
@@ -144,8 +144,11 @@ def test_examples_get_a_line_each_and_exit_codes_a_list() -> None:
         "  cat ids.txt | dexbulk star",
     ]
     at = lines.index("Exit codes:")
-    assert lines[at + 1].startswith("  0 all selected contacts updated")
-    assert lines[-1].startswith("  130 interrupted")
+    codes = lines[at + 1 :]
+    assert [line.split(None, 1)[0] for line in codes] == ["0", "1", "2", "3", "4", "130"]
+    assert codes[0].split(None, 1)[1].startswith("all selected contacts updated")
+    assert codes[-1].split(None, 1)[1].startswith("interrupted")
+    assert len({line.index(line.split(None, 1)[1]) for line in codes}) == 1, "one text column"
 
 
 def test_options_align_in_one_column_and_long_terms_wrap_below() -> None:
@@ -159,12 +162,41 @@ def test_options_align_in_one_column_and_long_terms_wrap_below() -> None:
     assert len(starts) == 1, f"help texts start at columns {starts}"
 
 
+@pytest.mark.parametrize("width", [40, 50, 55, 60, 72])
+@pytest.mark.parametrize("words", [(), ("star",), ("set",), ("sandbox",), ("auth", "status")])
+def test_wrapping_never_breaks_a_word(width: int, words: tuple[str, ...]) -> None:
+    # Click's wrapping would split "--batch-size" after "--batch-" and cut "DEXBULK_MAX_ATTEMPTS".
+    narrow = render(*context(*words), width=width, color=False)
+    wide = render(*context(*words), width=1000, color=False)
+    assert narrow.split() == wide.split()
+
+
+def test_help_is_written_into_the_formatter_click_passes() -> None:
+    command, ctx = context("star")
+    formatter = ctx.make_formatter()
+    command.format_help(ctx, formatter)
+    assert formatter.getvalue().rstrip("\n") == render(
+        command, ctx, width=formatter.width, color=False
+    )
+
+
+@pytest.mark.parametrize(("columns", "widest"), [("60", 58), ("100", 98), ("300", 98)])
+def test_help_uses_the_terminal_up_to_a_limit(
+    monkeypatch: pytest.MonkeyPatch, columns: str, widest: int
+) -> None:
+    monkeypatch.setenv("COLUMNS", columns)  # what click's formatter reads the width from
+    command, ctx = context("star")
+    lines = command.get_help(ctx).splitlines()
+    assert max(len(line) for line in lines if " " in line.strip()) <= widest
+    assert any(len(line) > widest - 10 for line in lines), "the width is used"
+
+
 def test_bold_only_with_color_and_never_changes_the_text() -> None:
     cmd_ctx = context("set")
     colored = render(*cmd_ctx, width=80, color=True)
     bare = render(*cmd_ctx, width=80, color=False)
     assert ANSI_BOLD in colored
-    assert not re.search("[\x00\x01\x1b]", bare), "no ANSI codes, no span markers left"
+    assert not re.search("[\x1b\ue000\ue001\u2011]", bare), "no ANSI codes or markers left"
     assert [visible(line) for line in colored.splitlines()] == bare.splitlines()
 
 
