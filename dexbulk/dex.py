@@ -158,7 +158,7 @@ class Dex:
         if not 200 <= status < 300:
             raise ApiError(
                 f"{self.api_url} answered HTTP {status}{detail}; the key could not be checked",
-                status=status, hint="try again later; 'dexbulk auth status' checks again",
+                status=status, hint="try again later",
             )  # fmt: skip
         payload = answer.payload
         if not answer.envelope or not isinstance(payload, dict):
