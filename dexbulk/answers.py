@@ -1,6 +1,6 @@
 """What one HTTP answer from Dex means for a batch: ok, rejected, too large, failed, or a refusal.
 
-Kept apart from ``client.py`` (which makes the requests) because this is where dexbulk reads
+Kept apart from ``transport.py`` (which makes the requests) because this is where dexbulk reads
 Dex's undocumented answers: where the message is, which statuses are about the content, and
 when a 400/422 is about the size of the request.
 """
@@ -13,7 +13,7 @@ from typing import Literal
 
 from dexbulk.errors import AuthRefused
 
-OutcomeKind = Literal["ok", "rejected", "too_large", "failed"]
+OutcomeKind = Literal["ok", "rejected", "not_found", "too_large", "failed", "unreachable"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,9 +21,13 @@ class Outcome:
     """What the API said about one request.
 
     ``ok``: accepted, ``count`` contacts updated (``None`` if Dex did not say);
-    ``rejected``: refused because of its content (400/404/422), worth splitting;
+    ``rejected``: refused because of its content (400/422), worth splitting;
+    ``not_found``: refused because contacts in it do not exist (a 404 with Dex's envelope, or a
+    message naming unknown contacts): worth one read to find them, not a split;
     ``too_large``: refused because of its size (413); ``failed``: transient or unknown failure
-    after every retry, or unreachable.
+    after every retry; ``unreachable``: the API cannot be reached (DNS, refused, TLS) or the
+    URL is not the Dex API (a 404/405 without Dex's envelope, an HTML page, a redirect), so
+    every other request would end the same way: the run stops.
     """
 
     kind: OutcomeKind
@@ -34,6 +38,14 @@ class Outcome:
 
 
 REJECT_STATUSES = frozenset({400, 404, 422})
+# "contact 3c90... not found", "Unknown contactId", "contacts do not exist: ...": Dex's words for
+# a batch refused for its unknown contacts are undocumented, so any of them.
+_UNKNOWN_CONTACTS = re.compile(
+    r"\bcontact(s|_?ids?)?\b[^.;]{0,80}?\b(not found|unknown|do(es)? not exist|doesn't exist"
+    r"|don't exist|not yours)\b"
+    r"|\b(unknown|missing|nonexistent|non-existent|no such)\s+contact(s|_?ids?)?\b",
+    re.IGNORECASE,
+)
 _UNITS = r"(contacts|items|updates|records|elements|entries|objects)"
 _WHOLE = r"(request|batch|body|array|payload|list)"
 # A 400/422 "about size" talks about the request as a whole ("Too many contacts in one request",
@@ -53,13 +65,57 @@ class Answer:
     """One HTTP exchange reduced to what the classification needs."""
 
     def __init__(
-        self, status: int | None, payload: object, error: str | None, attempts: int, text: str
+        self,
+        status: int | None,
+        payload: object,
+        error: str | None,
+        attempts: int,
+        text: str,
+        *,
+        api_url: str = "the API URL",
+        unreachable: bool = False,
+        location: str | None = None,
     ) -> None:
         self.status = status
         self.payload = payload
         self.error = error
+        """Why there is no answer (``status`` is None), in a person's words."""
         self.attempts = attempts
         self.text = text
+        self.api_url = api_url
+        self.unreachable = unreachable
+        """No answer because nothing could reach the server (DNS, refused, TLS)."""
+        self.location = location
+        """A redirect's ``Location`` header."""
+
+    @property
+    def envelope(self) -> bool:
+        """The answer is Dex's JSON envelope (``{"error": bool, "data": ...}``)."""
+        return isinstance(self.payload, dict) and (
+            "error" in self.payload or "data" in self.payload
+        )
+
+    def not_dex(self) -> str | None:
+        """Why this answer cannot come from the Dex API, or None when it may.
+
+        A redirect, a 404/405 without Dex's envelope (Express's "Cannot PUT /contacts/" page for
+        a base URL missing ``/v1``), or an HTML page where a JSON answer belongs. 401/403 (a
+        refusal), 413 (a proxy's size limit), 429 and 5xx (a struggling server or proxy in front
+        of Dex) say nothing about the URL, so they are never "not Dex".
+        """
+        status = self.status
+        if status is None or status in (401, 403, 413, 429) or status >= 500:
+            return None
+        if 300 <= status < 400:
+            to = f" to {self.location[:100]}" if self.location else ""
+            why = f"HTTP {status} redirect{to}, not followed"
+        elif status in (404, 405) and not self.envelope:
+            why = f"HTTP {status}"
+        elif self.text.lstrip().startswith("<"):
+            why = f"HTTP {status} with an HTML page"
+        else:
+            return None
+        return f"{self.api_url} does not look like the Dex API ({why})"
 
     def data(self) -> object:
         return self.payload.get("data") if isinstance(self.payload, dict) else None
@@ -95,11 +151,17 @@ class Answer:
             )
 
     def classify(self) -> Outcome:
+        """What this answer means for the batch it answered; raises :class:`AuthRefused`."""
         if self.status is None:
+            if self.unreachable:
+                reason = f"cannot reach {self.api_url}: {self.error}"
+                return Outcome("unreachable", None, None, reason, self.attempts)
             return Outcome("failed", None, None, self.error, self.attempts)
         self.raise_for_auth()
         status, message = self.status, self.message()
-        envelope = isinstance(self.payload, dict) and "error" in self.payload
+        not_dex = self.not_dex()
+        if not_dex is not None:
+            return Outcome("unreachable", status, None, not_dex, self.attempts)
         if 200 <= status < 300:
             data = self.data()
             count = data.get("count") if isinstance(data, dict) else None
@@ -109,12 +171,10 @@ class Answer:
             return Outcome("ok", status, count, None, self.attempts)
         if status == 413 or (status in (400, 422) and _SIZE_MESSAGE.search(message)):
             return Outcome("too_large", status, None, message or "batch too large", self.attempts)
-        if status in REJECT_STATUSES and (status != 404 or envelope):
-            return Outcome("rejected", status, None, message or f"HTTP {status}", self.attempts)
-        if status == 404:
-            message = "HTTP 404 without a Dex answer: check --api-url (expected .../v1)"
-        elif 300 <= status < 400:
-            message = f"HTTP {status} redirect, not followed: check --api-url"
-        else:
-            message = f"HTTP {status}" + (f": {message}" if message else "")
+        if status in REJECT_STATUSES:
+            # not_dex() has ruled out a 404 without Dex's envelope: this one is Dex's own.
+            unknown = status == 404 or bool(_UNKNOWN_CONTACTS.search(message))
+            kind: OutcomeKind = "not_found" if unknown else "rejected"
+            return Outcome(kind, status, None, message or f"HTTP {status}", self.attempts)
+        message = f"HTTP {status}" + (f": {message}" if message else "")
         return Outcome("failed", status, None, message, self.attempts)

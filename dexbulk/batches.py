@@ -78,6 +78,9 @@ class BatchReport:
     retries: int
     updated: int
     shrunk_to: int | None = None
+    stopped: str | None = None
+    """Why the run must stop: the API cannot be reached or is not Dex's (one line naming the
+    URL). Contacts of the batch that never reached Dex have no result: they are not sent."""
 
 
 SendFn = Callable[[Sequence[Update]], Outcome]
@@ -125,30 +128,69 @@ def process_batch(
 
     A rejected batch is halved and each half resent, recursively, so one bad contact costs at
     most about ``2 * log2(batch size)`` extra requests and every other contact still goes in.
+    A batch refused for unknown contacts costs one read instead: ``verify`` names the contacts
+    that exist, the others are settled "not found", and the rest is resent once (split only
+    if that fails too). An ``unreachable`` answer ends the batch at once and says why in
+    ``stopped``; what it had not sent stays unsettled.
     """
     results: list[ContactResult] = []
     requests = retries = updated = 0
     shrunk_to: int | None = None
-    stack: list[Sequence[Update]] = [batch]
+    # Each part carries whether a "not found" answer may still be settled by a read; after one
+    # read (or one that could not tell), the part and its halves are split instead.
+    stack: list[tuple[Sequence[Update], bool]] = [(batch, True)]
     while stack:
-        part = stack.pop()
+        part, may_verify = stack.pop()
         outcome = send(part)
         requests += 1
         retries += outcome.attempts - 1
-        if outcome.kind == "ok":
+        kind = outcome.kind
+        if kind == "unreachable":
+            if outcome.status is not None and 200 <= outcome.status < 300:
+                # Something accepted it and answered in a way Dex does not: not confirmed.
+                results.extend(_failed(part, outcome.status, outcome.message, outcome.attempts))
+            return BatchReport(
+                tuple(results), requests, retries, updated, shrunk_to, outcome.message
+            )
+        if kind == "ok":
             confirmed, count = _settle_ok(part, outcome, verify)
             results.extend(confirmed)
             updated += count
-        elif outcome.kind in ("rejected", "too_large") and len(part) > 1:
-            if outcome.kind == "too_large":
+            continue
+        if kind == "not_found" and may_verify:
+            missing = _unknown(part, verify)
+            if missing:
+                results.extend(
+                    _not_found(u.contact_id, outcome) for u in part if u.contact_id in missing
+                )
+                rest = [u for u in part if u.contact_id not in missing]
+                if rest:
+                    stack.append((rest, False))
+                continue
+            may_verify = False  # every contact exists, or Dex would not say: split instead
+        if kind in ("rejected", "not_found", "too_large") and len(part) > 1:
+            if kind == "too_large":
                 shrunk_to = sizer.shrink(len(part)) or shrunk_to
             middle = len(part) // 2
-            stack.append(part[middle:])
-            stack.append(part[:middle])
+            stack.append((part[middle:], may_verify))
+            stack.append((part[:middle], may_verify))
         else:
-            state = ContactState.FAILED if outcome.kind == "failed" else ContactState.REJECTED
+            state = ContactState.FAILED if kind == "failed" else ContactState.REJECTED
             results.extend(_failed(part, outcome.status, outcome.message, outcome.attempts, state))
     return BatchReport(tuple(results), requests, retries, updated, shrunk_to)
+
+
+def _unknown(part: Sequence[Update], verify: VerifyFn) -> set[str]:
+    """The contacts of ``part`` that are not the user's (empty when Dex would not say)."""
+    ids = [u.contact_id for u in part]
+    existing = verify(ids)
+    return set() if existing is None else {i for i in ids if i not in existing}
+
+
+def _not_found(contact_id: str, outcome: Outcome) -> ContactResult:
+    return ContactResult(
+        contact_id, ContactState.NOT_FOUND, outcome.status, NOT_FOUND, outcome.attempts
+    )
 
 
 def _settle_ok(
@@ -163,12 +205,7 @@ def _settle_ok(
         said = f"Dex updated {count} of {len(part)}" if count is not None else "Dex gave no count"
         reason = f"not confirmed: {said} and could not tell which"
         return _failed(part, outcome.status, reason, outcome.attempts), count or 0
-    results = [
-        _ok(cid, outcome)
-        if cid in existing
-        else ContactResult(cid, ContactState.NOT_FOUND, outcome.status, NOT_FOUND, outcome.attempts)
-        for cid in ids
-    ]
+    results = [_ok(cid, outcome) if cid in existing else _not_found(cid, outcome) for cid in ids]
     return results, count if count is not None else len(existing)
 
 
@@ -198,16 +235,19 @@ def send_all(
     """Send every batch, calling ``on_report`` in the caller's thread as each one settles.
 
     Batches go one at a time until one updates a contact, then ``concurrency`` workers share
-    the rest. Setting ``stop`` takes no new batches and lets in-flight ones finish. An exception
-    raised by ``process`` (an auth refusal) stops the run and is re-raised once in-flight
-    batches have settled. Workers are daemon threads, so a second Ctrl-C (KeyboardInterrupt in
-    the caller) can leave at once without waiting for them.
+    the rest. Setting ``stop`` takes no new batches and lets in-flight ones finish; so does a
+    report that says the run must stop (``stopped``: the API cannot be reached or used). An
+    exception raised by ``process`` (an auth refusal) stops the run and is re-raised once
+    in-flight batches have settled. Workers are daemon threads, so a second Ctrl-C
+    (KeyboardInterrupt in the caller) can leave at once without waiting for them.
     """
     for batch in batches:
         if stop.is_set():
             return
         report = process(batch)
         on_report(batch, report)
+        if report.stopped is not None:
+            return
         if any(r.ok for r in report.results):
             break
     else:
@@ -237,10 +277,10 @@ def _fan_out(
         worker.start()
     error: BaseException | None = None
     in_flight = 0
-    exhausted = False
+    exhausted = halted = False
     try:
         while True:
-            while not exhausted and not stop.is_set() and in_flight < concurrency:
+            while not (exhausted or halted or stop.is_set()) and in_flight < concurrency:
                 batch = next(batches, None)
                 if batch is None:
                     exhausted = True
@@ -259,6 +299,7 @@ def _fan_out(
                 stop.set()
             elif report is not None:
                 on_report(batch, report)
+                halted = halted or report.stopped is not None
     finally:
         for _ in workers:
             todo.put(None)

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import quote as urlquote
 
 from dexbulk.answers import Answer, Outcome
-from dexbulk.errors import ApiError, AuthRefused, Unreachable
+from dexbulk.errors import ApiError, AuthRefused, NotDexApi, Unreachable
 from dexbulk.plan import Update
 from dexbulk.ratelimit import RateLimiter, Sleeper
 from dexbulk.secret import ApiKey
@@ -34,6 +34,7 @@ MAX_PAGES = 100_000
 """A bound on any paging loop, whatever cursors a server hands out."""
 
 Contact = dict[str, Any]
+_URL_HINT = f"check --api-url or DEX_API_URL (Dex's is {DEFAULT_API_URL})"
 
 
 class Dex:
@@ -134,6 +135,45 @@ class Dex:
         if answer.status == 404:
             return None
         return _object(_data_of(answer, "GET", path), f"GET {path}")
+
+    def verify_key(self) -> int | None:
+        """Prove that Dex accepts the key: ``GET /v1/contacts/count`` answers 2xx with Dex's
+        JSON envelope. Returns the address book's size when Dex gives it.
+
+        Anything less proves nothing and raises: :class:`~dexbulk.errors.AuthRefused` (401/403,
+        exit 3); :class:`~dexbulk.errors.Unreachable` (DNS, refused, TLS, timeouts, exit 4);
+        :class:`~dexbulk.errors.NotDexApi` (a redirect, a 404 or an HTML page: the URL is
+        wrong, exit 4); :class:`~dexbulk.errors.ApiError` (5xx, 429 or an error answer after
+        every retry, exit 4).
+        """
+        answer = self.transport.request("GET", "/contacts/count", None, 0)
+        if answer.status is None:
+            raise Unreachable(f"cannot reach {self.api_url}: {answer.error}")
+        answer.raise_for_auth()
+        not_dex = answer.not_dex()
+        if not_dex is not None:
+            raise NotDexApi(not_dex, status=answer.status, hint=_URL_HINT)
+        status, message = answer.status, answer.message()
+        detail = f": {message}" if message else ""
+        if not 200 <= status < 300:
+            raise ApiError(
+                f"{self.api_url} answered HTTP {status}{detail}; the key could not be checked",
+                status=status, hint="try again later",
+            )  # fmt: skip
+        payload = answer.payload
+        if not answer.envelope or not isinstance(payload, dict):
+            raise NotDexApi(
+                f"{self.api_url} does not look like the Dex API (HTTP {status} without Dex's "
+                "JSON answer)", status=status, hint=_URL_HINT,
+            )  # fmt: skip
+        if payload.get("error") not in (False, None):
+            raise ApiError(
+                f"{self.api_url} answered with an error{detail}; the key could not be checked",
+                status=status,
+            )  # fmt: skip
+        data = payload.get("data")
+        count = data.get("count") if isinstance(data, dict) else None
+        return count if isinstance(count, int) and not isinstance(count, bool) else None
 
     def count_contacts(self) -> int | None:
         """``GET /v1/contacts/count``: the size of the address book, or ``None``."""

@@ -87,6 +87,9 @@ class RunResult:
     state: str = "completed"
     batch_size: int = 0
     notes: list[str] = field(default_factory=list)
+    error: str | None = None
+    """Why the run stopped early: the API could not be reached or used (one line naming the
+    URL and the cause); ``state`` is then ``unreachable``."""
 
     @property
     def ok(self) -> list[ContactResult]:
@@ -110,12 +113,21 @@ class RunResult:
 
     @property
     def exit_code(self) -> ExitCode:
-        """0 all updated, 1 some failed, 4 none updated at all, 130 interrupted."""
+        """0 all updated; 1 Dex was reached and some contacts were not updated; 4 the API could
+        not be reached or used; 130 interrupted.
+
+        4 is the run stopped at the first sign of an unusable API, or no request got an answer
+        from Dex at all (every contact sent failed after every retry and none was updated). A
+        run that reached Dex and had contacts rejected, or not found, exits 1.
+        """
         if self.state == "interrupted":
             return ExitCode.INTERRUPTED
+        if self.state == "unreachable":
+            return ExitCode.UNREACHABLE
         if not self.results or all(r.ok for r in self.results):
             return ExitCode.OK
-        if not any(r.ok for r in self.results):
+        sent = [r for r in self.results if r.state is not ContactState.NOT_SENT]
+        if self.updated == 0 and sent and all(r.state is ContactState.FAILED for r in sent):
             return ExitCode.UNREACHABLE
         return ExitCode.SOME_FAILED
 
@@ -129,6 +141,7 @@ class RunResult:
             "throttled": self.throttled, "batchSize": self.batch_size,
             "elapsed": round(self.elapsed, 3),
             "contactsPerSecond": round(len(self.ok) / self.elapsed, 1) if self.elapsed else None,
+            "error": self.error,
         }  # fmt: skip
 
 
@@ -148,7 +161,9 @@ def send(
     Pass a :class:`~dexbulk.dex.Dex` client, or ``api_key`` (and optionally ``api_url``) and
     one is made for this run from ``options`` (timeouts, retries, pacing) and closed after.
     Raises :class:`~dexbulk.errors.AuthRefused` when Dex refuses the key; every other failure
-    is recorded per contact in the result.
+    is recorded per contact in the result. When the API cannot be reached or is not Dex's,
+    the run stops after that request: ``state`` is ``unreachable``, ``error`` says why, and
+    the contacts it did not reach are "not sent".
     """
     from dexbulk.dex import Dex
     from dexbulk.ratelimit import RateLimiter
@@ -208,6 +223,8 @@ def execute(
     def on_report(batch: list[Update], report: BatchReport) -> None:
         if journal is not None:
             journal.record_batch(report)
+        if report.stopped is not None and result.error is None:
+            result.error = report.stopped
         for contact in report.results:
             settled[contact.contact_id] = contact
         result.batches += 1
@@ -229,7 +246,10 @@ def execute(
             chunks(updates, sizer), process, concurrency=options.concurrency,
             on_report=on_report, stop=stop,
         )  # fmt: skip
-        result.state = "interrupted" if stop.is_set() else "completed"
+        if stop.is_set():
+            result.state = "interrupted"
+        else:
+            result.state = "unreachable" if result.error is not None else "completed"
     except AuthRefused:
         result.state = "auth-refused"
         raise
@@ -243,9 +263,10 @@ def execute(
         if retry_count is not None:
             # The transport's own count also covers the existence checks of short batches.
             result.retries = retry_count()
+        unsent = f"not sent: {result.error}" if result.error else NOT_SENT
         result.results = [
             settled.get(u.contact_id)
-            or ContactResult(u.contact_id, ContactState.NOT_SENT, None, NOT_SENT, 0)
+            or ContactResult(u.contact_id, ContactState.NOT_SENT, None, unsent, 0)
             for u in plan.updates
         ]
         if journal is not None:

@@ -16,23 +16,25 @@ class ExitCode(enum.IntEnum):
     OK = 0
     """Every selected contact was updated (or, with --dry-run, the plan is valid)."""
     SOME_FAILED = 1
-    """The run finished but at least one contact was not updated."""
+    """The run reached Dex, and at least one contact was not updated (rejected, not found,
+    or failed after every retry)."""
     USAGE = 2
     """Bad usage or input: nothing was sent."""
     AUTH = 3
     """The API refused the key (401/403); the run stopped at once."""
     UNREACHABLE = 4
-    """The API could not be reached, or every batch failed."""
+    """The API could not be reached or used: the run stopped at the first sign of it (DNS,
+    refused, TLS, not the Dex API), or no request got an answer from Dex at all."""
     INTERRUPTED = 130
     """Interrupted by Ctrl-C or SIGTERM; the journal says how to resume."""
 
 
 EXIT_CODE_HELP: dict[ExitCode, str] = {
     ExitCode.OK: "all selected contacts updated (or the dry-run plan is valid)",
-    ExitCode.SOME_FAILED: "some contacts failed (see the summary, --results, --failed-to)",
+    ExitCode.SOME_FAILED: "some contacts not updated (see the summary, --results, --failed-to)",
     ExitCode.USAGE: "bad usage or input; nothing was sent",
     ExitCode.AUTH: "authentication refused; the run stopped at once",
-    ExitCode.UNREACHABLE: "API unreachable, or every batch failed",
+    ExitCode.UNREACHABLE: "API could not be reached or used; the rest was not sent",
     ExitCode.INTERRUPTED: "interrupted; resume with 'dexbulk resume RUN_ID'",
 }
 
@@ -92,6 +94,13 @@ class AuthRefused(ApiError):
 
 class Unreachable(ApiError):
     """No usable answer: DNS, TLS, connection or timeout failures after every retry."""
+
+    exit_code = ExitCode.UNREACHABLE
+
+
+class NotDexApi(ApiError):
+    """The URL answered, but not as the Dex API does: a 404/405 without Dex's JSON envelope,
+    an HTML page, a redirect. The URL is wrong (often a missing ``/v1``), not the key."""
 
     exit_code = ExitCode.UNREACHABLE
 

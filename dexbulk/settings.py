@@ -368,3 +368,18 @@ def check_api_url(url: str, *, source: str = "--api-url") -> str:
             "(use https, or http only for 127.0.0.1/localhost)"
         )
     return url.strip().rstrip("/")
+
+
+DEX_DOMAIN = "getdex.com"
+
+
+def foreign_host_warning(url: str) -> str | None:
+    """A one-line warning when ``url`` is neither on this computer nor a getdex.com host.
+
+    The key goes wherever the URL points; a typo'd or planted ``DEX_API_URL`` would hand it to
+    someone else. Returns None for loopback (the sandbox) and ``getdex.com`` or its subdomains.
+    """
+    host = (urlsplit(url.strip()).hostname or "").rstrip(".").lower()
+    if not host or is_loopback(host) or host == DEX_DOMAIN or host.endswith("." + DEX_DOMAIN):
+        return None
+    return f"the API key will be sent to {host}, which is not a Dex host ({DEX_DOMAIN})"

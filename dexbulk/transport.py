@@ -24,16 +24,29 @@ Retry policy, chosen on purpose:
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import random
+import socket
+import ssl
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import InvalidHeader
+from urllib3 import exceptions as urllib3_exceptions
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    InvalidHeader,
+    NameResolutionError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+)
 from urllib3.util.retry import Retry
 
 from dexbulk import __version__
@@ -196,8 +209,12 @@ class Transport:
             )  # fmt: skip
         except requests.RequestException as exc:
             attempts = self._count(_local.retries)
-            log.info("%s %s failed after %d attempts: %s", method, path, attempts, _reason(exc))
-            return Answer(None, None, f"connection failed: {_reason(exc)}", attempts, "")
+            failure = network_failure(exc, self.api_url, self.timeout)
+            log.info("%s %s failed after %d attempts: %s", method, path, attempts, failure.reason)
+            return Answer(
+                None, None, failure.reason, attempts, "", api_url=self.api_url,
+                unreachable=failure.unreachable,
+            )  # fmt: skip
         attempts = self._count(_local.retries)
         if self.limiter is not None and response.status_code != 429:
             # A final 429 was already fed back by DexRetry.increment.
@@ -211,7 +228,10 @@ class Transport:
         if log.isEnabledFor(logging.DEBUG):
             log.debug("request body: %s", (body or b"").decode("utf-8", "replace"))
             log.debug("response body: %s", text[:2000])
-        return Answer(response.status_code, payload, None, attempts, text)
+        return Answer(
+            response.status_code, payload, None, attempts, text, api_url=self.api_url,
+            location=response.headers.get("Location"),
+        )  # fmt: skip
 
     def _scrubbed(self, response: requests.Response) -> tuple[str, object]:
         """The answer's text and JSON, with the key masked wherever the server echoed it.
@@ -245,7 +265,90 @@ def _json_or_none(response: requests.Response) -> object:
         return None
 
 
-def _reason(exc: Exception) -> str:
+@dataclass(frozen=True)
+class NetworkFailure:
+    """Why a request got no answer at all, said as a person would."""
+
+    reason: str
+    """``cannot resolve HOST (DNS)``, ``connection refused by HOST:PORT``, ..."""
+    unreachable: bool
+    """Nothing reached the server (DNS, refused, TLS, connect timeout): the API cannot be
+    reached, and every other request would fail the same way. False when the request may have
+    been sent (a read timeout, a dropped connection): that is a failure of this request only."""
+
+
+def network_failure(exc: BaseException, api_url: str, timeout: float) -> NetworkFailure:
+    """Read requests' and urllib3's nested exceptions into one short, quote-free cause.
+
+    requests wraps urllib3's ``MaxRetryError``, whose ``reason`` holds the last attempt's error,
+    which in turn chains the socket or ssl error; their reprs hold pool objects and quotes that
+    a user has no use for (``NameResolutionError("HTTPSConnection(host=...``).
+    """
+    parts = urlsplit(api_url)
+    host = parts.hostname or api_url
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    chain = _chain(exc)
+
+    def find(*types: type[BaseException]) -> BaseException | None:
+        return next((e for e in chain if isinstance(e, types)), None)
+
+    if find(NameResolutionError, socket.gaierror):
+        return NetworkFailure(f"cannot resolve {host} (DNS)", True)
+    cert = find(ssl.SSLCertVerificationError)
+    if cert is not None:
+        why = getattr(cert, "verify_message", None) or ""
+        detail = f" ({_short(why)})" if why else ""
+        return NetworkFailure(f"TLS certificate not trusted for {host}{detail}", True)
+    tls = find(ssl.SSLError, urllib3_exceptions.SSLError, requests.exceptions.SSLError)
+    if tls is not None:
+        return NetworkFailure(f"TLS handshake with {host} failed ({_tls_reason(chain)})", True)
+    if find(ConnectionRefusedError) or "refused" in " ".join(map(str, chain)).lower():
+        return NetworkFailure(f"connection refused by {host}:{port}", True)
+    if find(NewConnectionError):
+        # "Network is unreachable", "No route to host": the socket error's own words.
+        why = next((e.strerror for e in chain if isinstance(e, OSError) and e.strerror), "")
+        detail = f" ({_short(why).lower()})" if why else ""
+        return NetworkFailure(f"cannot connect to {host}:{port}{detail}", True)
+    waited = f"{timeout:g} s"
+    if find(ConnectTimeoutError, requests.exceptions.ConnectTimeout):
+        return NetworkFailure(f"timed out after {waited} connecting to {host}", True)
+    if find(ReadTimeoutError, requests.exceptions.ReadTimeout, TimeoutError):
+        return NetworkFailure(f"timed out after {waited} waiting for {host}", False)
+    if find(http.client.RemoteDisconnected):
+        return NetworkFailure(f"{host} closed the connection without an answer", False)
+    if find(ConnectionResetError):
+        return NetworkFailure(f"connection reset by {host}", False)
+    if find(ProtocolError, ConnectionError, http.client.HTTPException):
+        return NetworkFailure(f"the connection to {host} broke off ({_reason(exc)})", False)
+    return NetworkFailure(f"request to {host} failed ({_reason(exc)})", False)
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and every exception it wraps: ``reason``, causes, contexts, exceptions in args."""
+    found: list[BaseException] = []
+    todo: list[object] = [exc]
+    while todo and len(found) < 20:
+        item = todo.pop(0)
+        if not isinstance(item, BaseException) or any(item is e for e in found):
+            continue
+        found.append(item)
+        todo.extend([getattr(item, "reason", None), item.__cause__, item.__context__])
+        todo.extend(a for a in item.args if isinstance(a, BaseException))
+    return found
+
+
+def _tls_reason(chain: list[BaseException]) -> str:
+    for error in chain:
+        if isinstance(error, ssl.SSLError) and error.reason:
+            return _short(str(error.reason).replace("_", " ").lower())
+    return "not a TLS server, or no common protocol"
+
+
+def _short(text: str) -> str:
+    return " ".join(text.split()).strip(" .")[:100]
+
+
+def _reason(exc: BaseException) -> str:
     """A short cause without the exception's repr noise (never contains headers or the key)."""
     text = str(exc.args[0] if exc.args else exc)
     for marker in ("Caused by ", "Failed to establish a new connection: "):

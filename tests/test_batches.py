@@ -32,7 +32,11 @@ def updates(n: int, start: int = 0) -> list[Update]:
 
 
 class FakeApi:
-    """A send function by rule: rejects batches holding a bad ID, refuses big ones, skips some."""
+    """A send function by rule: rejects batches holding a bad ID, refuses big ones, skips some.
+
+    With ``reject_unknown``, a batch holding a missing ID is refused with a 404 naming it (the
+    sandbox's ``--unknown-ids reject``) instead of being counted short.
+    """
 
     def __init__(
         self,
@@ -42,12 +46,14 @@ class FakeApi:
         missing: Sequence[str] = (),
         counts: bool = True,
         attempts: int = 1,
+        reject_unknown: bool = False,
     ) -> None:
         self.bad = set(bad)
         self.limit = limit
         self.missing = set(missing)
         self.counts = counts
         self.attempts = attempts
+        self.reject_unknown = reject_unknown
         self.sent: list[list[str]] = []
 
     def send(self, batch: Sequence[Update]) -> Outcome:
@@ -58,6 +64,9 @@ class FakeApi:
         bad = [i for i in ids if i in self.bad]
         if bad:
             return Outcome("rejected", 400, None, f"invalid contactId {bad[0]}", self.attempts)
+        unknown = [i for i in ids if i in self.missing]
+        if unknown and self.reject_unknown:
+            return Outcome("not_found", 404, None, f"contact {unknown[0]} not found", 1)
         count = sum(1 for i in ids if i not in self.missing) if self.counts else None
         return Outcome("ok", 200, count, None, self.attempts)
 
@@ -274,6 +283,116 @@ def test_a_failure_without_a_message_still_says_something() -> None:
     assert {r.error for r in report.results} == {"failed"}
 
 
+# -- process_batch: unknown contacts refused -------------------------------------------------
+
+
+def test_unknown_contacts_are_found_with_one_read_not_by_splitting() -> None:
+    unknown = [cid(3), cid(40), cid(99)]
+    api, verify = FakeApi(missing=unknown, reject_unknown=True), FakeVerify(missing=unknown)
+    report = process_batch(updates(100), api.send, verify, BatchSizer(100))
+    results = by_id(report)
+    assert len(results) == 100
+    for u in unknown:
+        assert results[u] == ContactResult(u, ContactState.NOT_FOUND, 404, NOT_FOUND, 1)
+    assert sum(r.ok for r in results.values()) == 97
+    assert verify.asked == [[u.contact_id for u in updates(100)]], "one read"
+    assert [len(s) for s in api.sent] == [100, 97], "the rest resent once, whole"
+    assert (report.requests, report.updated) == (2, 97)
+
+
+def test_a_batch_of_unknown_contacts_costs_one_put_and_one_read() -> None:
+    everyone = [u.contact_id for u in updates(100)]
+    api, verify = FakeApi(missing=everyone, reject_unknown=True), FakeVerify(missing=everyone)
+    report = process_batch(updates(100), api.send, verify, BatchSizer(100))
+    assert {r.state for r in report.results} == {ContactState.NOT_FOUND}
+    assert len(report.results) == 100
+    assert (len(api.sent), len(verify.asked), report.requests) == (1, 1, 1)
+
+
+@pytest.mark.parametrize("silent", [True, False])
+def test_not_found_that_a_read_cannot_explain_is_split(silent: bool) -> None:
+    # Dex says "not found" but will not say which (silent), or every contact exists (a tag in
+    # the data object is what it did not find): the batch is split, and read only once.
+    def send(part: Sequence[Update]) -> Outcome:
+        if any(u.contact_id == cid(2) for u in part):
+            return Outcome("not_found", 404, None, "tag 7 not found", 1)
+        return Outcome("ok", 200, len(part), None, 1)
+
+    verify = FakeVerify(silent=silent)
+    report = process_batch(updates(8), send, verify, BatchSizer(8))
+    results = by_id(report)
+    assert results[cid(2)] == ContactResult(
+        cid(2), ContactState.REJECTED, 404, "tag 7 not found", 1
+    )
+    assert sum(r.ok for r in results.values()) == 7
+    assert len(verify.asked) == 1
+
+
+def test_a_rest_refused_again_is_split_without_another_read() -> None:
+    unknown, bad = [cid(1)], [cid(6)]
+    api = FakeApi(missing=unknown, bad=bad, reject_unknown=True)
+    verify = FakeVerify(missing=unknown)
+
+    def send(part: Sequence[Update]) -> Outcome:
+        # The bad contact is refused only once the unknown one is gone (any order is possible).
+        ids = {u.contact_id for u in part}
+        if ids & set(unknown):
+            api.sent.append(sorted(ids))
+            return Outcome("not_found", 404, None, "contact not found", 1)
+        return api.send(part)
+
+    report = process_batch(updates(8), send, verify, BatchSizer(8))
+    results = by_id(report)
+    assert results[cid(1)].state is ContactState.NOT_FOUND
+    assert results[cid(6)].state is ContactState.REJECTED
+    assert sum(r.ok for r in results.values()) == 6
+    assert len(verify.asked) == 1
+
+
+# -- process_batch: an API that cannot be reached or used -----------------------------------
+
+DOWN = "cannot reach https://dex.test/v1: connection refused by dex.test:443"
+
+
+def test_an_unreachable_api_ends_the_batch_and_says_why() -> None:
+    def send(part: Sequence[Update]) -> Outcome:
+        return Outcome("unreachable", None, None, DOWN, 5)
+
+    report = process_batch(updates(10), send, FakeVerify(), BatchSizer(10))
+    assert report.stopped == DOWN
+    assert report.results == (), "never reached Dex: not sent, not failed"
+    assert (report.requests, report.retries) == (1, 4)
+
+
+def test_an_api_lost_while_splitting_leaves_the_other_halves_unsent() -> None:
+    calls: list[int] = []
+
+    def send(part: Sequence[Update]) -> Outcome:
+        calls.append(len(part))
+        if len(calls) == 1:
+            return Outcome("rejected", 400, None, "bad", 1)
+        if len(calls) == 2:
+            return Outcome("ok", 200, len(part), None, 1)
+        return Outcome("unreachable", None, None, DOWN, 1)
+
+    report = process_batch(updates(8), send, FakeVerify(), BatchSizer(8))
+    assert calls == [8, 4, 4]
+    assert (report.stopped, len(report.results)) == (DOWN, 4)
+    assert all(r.ok for r in report.results)
+
+
+def test_a_2xx_that_is_not_dex_fails_the_batch_it_answered() -> None:
+    reason = "https://dex.test/v1 does not look like the Dex API (HTTP 200 with an HTML page)"
+
+    def send(part: Sequence[Update]) -> Outcome:
+        return Outcome("unreachable", 200, None, reason, 1)
+
+    report = process_batch(updates(3), send, FakeVerify(), BatchSizer(3))
+    assert report.stopped == reason
+    # Something took the request: it may have done anything, so not confirmed, not "not sent".
+    assert {(r.state, r.error) for r in report.results} == {(ContactState.FAILED, reason)}
+
+
 # -- send_all ------------------------------------------------------------------------------
 
 
@@ -466,6 +585,30 @@ def test_a_worker_exception_stops_the_run_and_is_re_raised_after_in_flight_batch
     assert batches.taken == 3
 
 
+def stopping(batch: list[Update]) -> BatchReport:
+    return BatchReport((), 1, 0, 0, stopped=DOWN)
+
+
+def test_a_stopped_report_on_the_first_batch_sends_nothing_more() -> None:
+    batches, recorder = Counting(batches_of(10)), Recorder()
+    send_all(batches, stopping, concurrency=4, on_report=recorder, stop=threading.Event())
+    assert (batches.taken, recorder.reported) == (1, [0])
+
+
+@pytest.mark.parametrize("concurrency", [1, 3])
+def test_a_stopped_report_in_the_fan_out_takes_no_new_batches(concurrency: int) -> None:
+    def process(batch: list[Update]) -> BatchReport:
+        return stopping(batch) if number(batch) >= 2 else settle(batch)
+
+    stop = threading.Event()
+    batches, recorder = Counting(batches_of(50)), Recorder()
+    send_all(batches, process, concurrency=concurrency, on_report=recorder, stop=stop)
+    # Batches 0 and 1 went in; the first stopped report ends it, once in-flight ones are back.
+    assert batches.taken <= 3 + concurrency
+    assert sorted(recorder.reported) == list(range(batches.taken))
+    assert not stop.is_set(), "not an interrupt"
+
+
 def test_on_report_is_always_called_in_the_callers_thread() -> None:
     recorder = Recorder()
     send_all(iter(batches_of(40)), settle, concurrency=4, on_report=recorder,
@@ -478,6 +621,7 @@ def test_on_report_is_always_called_in_the_callers_thread() -> None:
     ("kind", "state"),
     [
         ("rejected", ContactState.REJECTED),
+        ("not_found", ContactState.NOT_FOUND),
         ("too_large", ContactState.REJECTED),
         ("failed", ContactState.FAILED),
     ],
@@ -488,6 +632,7 @@ def test_a_contact_settles_with_the_state_its_answer_means(
     def send(part: Sequence[Update]) -> Outcome:
         return Outcome(kind, 400, None, "no", 1)
 
-    report = process_batch(updates(1), send, FakeVerify(), BatchSizer(10))
+    # For "not_found", the read confirms the contact is not the user's.
+    report = process_batch(updates(1), send, FakeVerify(missing=[cid(0)]), BatchSizer(10))
     assert [r.state for r in report.results] == [state]
     assert state.retryable is (kind == "failed")

@@ -2,29 +2,44 @@
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import json
 import logging
 import random
+import socket
+import ssl
+import threading
 import time
 from collections.abc import Iterator
 from email.utils import formatdate
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 import responses
+import urllib3
 from responses import matchers
 from responses.registries import OrderedRegistry
 from urllib3 import HTTPResponse
+from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError, ProtocolError
 
 from dexbulk import __version__
 from dexbulk.answers import Outcome
 from dexbulk.dex import Dex, encode_batch
-from dexbulk.errors import AuthRefused, ExitCode
+from dexbulk.errors import ApiError, AuthRefused, ExitCode, NotDexApi, Unreachable
 from dexbulk.plan import Update
 from dexbulk.ratelimit import RateLimiter
 from dexbulk.secret import ApiKey
-from dexbulk.transport import MAX_BACKOFF, MAX_RETRY_AFTER, THROTTLE_RETRIES, DexRetry
+from dexbulk.transport import (
+    MAX_BACKOFF,
+    MAX_RETRY_AFTER,
+    THROTTLE_RETRIES,
+    DexRetry,
+    NetworkFailure,
+    network_failure,
+)
 from tests.conftest import TEST_KEY
 from tests.fakes import FakeTime
 
@@ -134,10 +149,12 @@ def test_trailing_slash_of_the_api_url_is_not_doubled(
 def test_redirects_are_not_followed(rsps: responses.RequestsMock, fake_time: FakeTime) -> None:
     rsps.put(PUT_URL, status=302, headers={"Location": "https://elsewhere.test/v1/contacts/"})
     outcome = make_client(fake_time).put_contacts(UPDATES)
-    assert outcome.kind == "failed"
+    assert outcome.kind == "unreachable", "a redirect means a wrong URL: the run stops"
     assert outcome.status == 302
-    assert outcome.message is not None
-    assert "--api-url" in outcome.message
+    assert outcome.message == (
+        f"{API} does not look like the Dex API "
+        "(HTTP 302 redirect to https://elsewhere.test/v1/contacts/, not followed)"
+    )
     assert len(rsps.calls) == 1
 
 
@@ -169,7 +186,8 @@ HTML = "<html><body><h1>Not Found</h1></body></html>"
          "Bad Request: contactId is not a uuid"),
         (400, {"error": True}, "rejected", None, '{"error": true}'),
         (400, "", "rejected", None, "HTTP 400"),
-        (422, HTML, "rejected", None, "HTTP 422"),
+        (422, HTML, "unreachable", None, "does not look like the Dex API (HTTP 422 with an HTML"),
+        (200, HTML, "unreachable", None, "does not look like the Dex API (HTTP 200 with an HTML"),
         (400, {"error": True, "message": "Too many contacts in one request"}, "too_large", None,
          "Too many contacts in one request"),
         (422, {"error": "batch size above 100"}, "too_large", None, "batch size above 100"),
@@ -187,10 +205,18 @@ HTML = "<html><body><h1>Not Found</h1></body></html>"
         (422, {"error": True, "message": "note: value too long for the limit"}, "rejected",
          None, "note: value too long for the limit"),
         (413, HTML, "too_large", None, "batch too large"),
-        (404, {"error": True, "message": "Contact not found"}, "rejected", None,
+        (404, {"error": True, "message": "Contact not found"}, "not_found", None,
          "Contact not found"),
-        (404, HTML, "failed", None, "--api-url"),
-        (404, {"detail": "Not Found"}, "failed", None, "--api-url"),
+        (404, {"error": True, "message": "tag 1 not found"}, "not_found", None, "tag 1 not found"),
+        (400, {"error": True, "message": "contact 3c90 not found"}, "not_found", None,
+         "contact 3c90 not found"),
+        (422, {"error": True, "message": "Unknown contactId 3c90"}, "not_found", None,
+         "Unknown contactId 3c90"),
+        (400, {"error": True, "message": "unknown field 'x'"}, "rejected", None,
+         "unknown field 'x'"),
+        (404, HTML, "unreachable", None, f"{API} does not look like the Dex API (HTTP 404)"),
+        (404, {"detail": "Not Found"}, "unreachable", None, "does not look like the Dex API"),
+        (405, "Method Not Allowed", "unreachable", None, "like the Dex API (HTTP 405)"),
         (405, {"error": True, "message": "method not allowed"}, "failed", None,
          "HTTP 405: method not allowed"),
         (409, "conflict", "failed", None, "HTTP 409: conflict"),
@@ -367,12 +393,21 @@ def test_client_errors_are_never_retried_even_with_retry_after(
     assert len(rsps.calls) == 1
 
 
-def test_connection_errors_become_a_failed_outcome(
+def test_a_refused_connection_is_unreachable(
     rsps: responses.RequestsMock, fake_time: FakeTime
 ) -> None:
     rsps.put(PUT_URL, body=requests.ConnectionError("Connection refused"))
     outcome = make_client(fake_time).put_contacts(UPDATES)
-    assert outcome == Outcome("failed", None, None, "connection failed: Connection refused", 1)
+    reason = f"cannot reach {API}: connection refused by dex.test:443"
+    assert outcome == Outcome("unreachable", None, None, reason, 1)
+
+
+def test_a_read_timeout_is_a_failure_of_this_batch_only(
+    rsps: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    rsps.put(PUT_URL, body=requests.ReadTimeout("read timed out"))
+    outcome = make_client(fake_time).put_contacts(UPDATES)
+    assert outcome == Outcome("failed", None, None, "timed out after 30 s waiting for dex.test", 1)
 
 
 # -- DexRetry.sleep ------------------------------------------------------------------------
@@ -624,7 +659,7 @@ def test_the_key_is_not_logged_at_debug(
     ordered.put(PUT_URL, body=requests.ConnectionError("Connection refused"))
     client = make_client(fake_time)
     outcomes = [client.put_contacts(UPDATES) for _ in range(3)]
-    assert [o.kind for o in outcomes] == ["ok", "rejected", "failed"]
+    assert [o.kind for o in outcomes] == ["ok", "rejected", "unreachable"]
     assert "request body:" in caplog.text
     assert A in caplog.text, "debug logging did run"
     assert TEST_KEY not in caplog.text
@@ -650,3 +685,259 @@ def test_a_key_echoed_by_the_server_is_masked_in_every_message(
     assert outcome.message == f"bad request from Bearer {ApiKey(TEST_KEY).masked}"
     assert TEST_KEY not in caplog.text
     assert ApiKey(TEST_KEY).masked in caplog.text
+
+
+# -- verify_key: only Dex's envelope proves a key -------------------------------------------
+
+COUNT_URL = f"{API}/contacts/count"
+
+
+@pytest.mark.parametrize(
+    ("body", "count"),
+    [
+        ({"error": False, "data": {"count": 1234}}, 1234),
+        ({"error": False, "data": {}}, None),
+        ({"data": {"count": 3}}, 3),
+    ],
+)
+def test_verify_key_accepts_dex_envelope(
+    rsps: responses.RequestsMock, fake_time: FakeTime, body: object, count: int | None
+) -> None:
+    rsps.get(COUNT_URL, json=body)
+    assert make_client(fake_time).verify_key() == count
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error", "message"),
+    [
+        (401, {"error": True, "message": "bad key"}, AuthRefused, "HTTP 401 (bad key)"),
+        (403, {"error": True}, AuthRefused, "HTTP 403"),
+        (404, "<html><pre>Cannot GET /contacts/count</pre></html>", NotDexApi,
+         f"{API} does not look like the Dex API (HTTP 404)"),
+        (404, {"message": "Not Found"}, NotDexApi, "(HTTP 404)"),
+        (307, "", NotDexApi, "(HTTP 307 redirect to https://elsewhere.test/, not followed)"),
+        (200, "<html>Welcome</html>", NotDexApi, "(HTTP 200 with an HTML page)"),
+        (200, "", NotDexApi, "(HTTP 200 without Dex's JSON answer)"),
+        (200, {"count": 3}, NotDexApi, "(HTTP 200 without Dex's JSON answer)"),
+        (200, {"error": True, "message": "locked"}, ApiError, "answered with an error: locked"),
+        (500, {"error": True, "message": "db down"}, ApiError,
+         f"{API} answered HTTP 500: db down; the key could not be checked"),
+        (404, {"error": True, "message": "no route"}, ApiError, "answered HTTP 404: no route"),
+    ],
+)  # fmt: skip
+def test_verify_key_refuses_anything_less(
+    rsps: responses.RequestsMock,
+    fake_time: FakeTime,
+    status: int,
+    body: object,
+    error: type[ApiError],
+    message: str,
+) -> None:
+    headers = {"Location": "https://elsewhere.test/"} if status == 307 else None
+    if isinstance(body, str):
+        rsps.get(COUNT_URL, status=status, body=body, headers=headers)
+    else:
+        rsps.get(COUNT_URL, status=status, json=body, headers=headers)
+    with pytest.raises(ApiError) as excinfo:
+        make_client(fake_time, max_attempts=1).verify_key()
+    assert type(excinfo.value) is error
+    assert message in excinfo.value.message
+    assert excinfo.value.status == status
+    code = ExitCode.AUTH if error is AuthRefused else ExitCode.UNREACHABLE
+    assert excinfo.value.exit_code == code
+
+
+def test_verify_key_on_a_closed_port_is_unreachable(fake_time: FakeTime) -> None:
+    port = closed_port()
+    dex = Dex(f"http://127.0.0.1:{port}/v1", TEST_KEY, max_attempts=2, sleeper=fake_time.sleep)
+    with pytest.raises(Unreachable) as excinfo:
+        dex.verify_key()
+    assert excinfo.value.message == (
+        f"cannot reach http://127.0.0.1:{port}/v1: connection refused by 127.0.0.1:{port}"
+    )
+    assert excinfo.value.exit_code == ExitCode.UNREACHABLE
+
+
+# -- network failures, said as a person would (issue 15) --------------------------------------
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@contextlib.contextmanager
+def listener(behaviour: str) -> Iterator[int]:
+    """A socket on 127.0.0.1 that accepts, then ``hangs`` or reads the request and ``closes``."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    server.settimeout(0.1)
+    done = threading.Event()
+    held: list[socket.socket] = []
+
+    def serve() -> None:
+        while not done.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            if behaviour == "hangs":
+                held.append(conn)
+                continue
+            conn.recv(65536)
+            conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        done.set()
+        thread.join(5)
+        for conn in held:
+            conn.close()
+        server.close()
+
+
+def failure_of(url: str, *, timeout: float = 0.3) -> Outcome:
+    dex = Dex(url, TEST_KEY, timeout=timeout, max_attempts=1)
+    with dex:
+        return dex.put_contacts(UPDATES)
+
+
+def test_a_refused_connection_on_a_real_socket() -> None:
+    port = closed_port()
+    outcome = failure_of(f"http://127.0.0.1:{port}/v1")
+    url = f"http://127.0.0.1:{port}/v1"
+    reason = f"cannot reach {url}: connection refused by 127.0.0.1:{port}"
+    assert (outcome.kind, outcome.message) == ("unreachable", reason)
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "reason"),
+    [
+        ("hangs", "timed out after 0.3 s waiting for 127.0.0.1"),
+        ("closes", "127.0.0.1 closed the connection without an answer"),
+    ],
+)
+def test_a_server_that_takes_the_request_and_fails_it(behaviour: str, reason: str) -> None:
+    with listener(behaviour) as port:
+        outcome = failure_of(f"http://127.0.0.1:{port}/v1")
+    # The request may have been sent: a failure of this batch, not a reason to stop the run.
+    assert (outcome.kind, outcome.message) == ("failed", reason)
+
+
+def test_tls_to_a_server_that_does_not_speak_it() -> None:
+    with listener("closes") as port:
+        outcome = failure_of(f"https://127.0.0.1:{port}/v1")
+    assert outcome.kind == "unreachable"
+    assert outcome.message is not None
+    assert outcome.message.startswith(
+        f"cannot reach https://127.0.0.1:{port}/v1: TLS handshake with 127.0.0.1 failed ("
+    )
+
+
+def test_tls_with_a_certificate_nobody_trusts(tmp_path: Path) -> None:
+    cert, key = self_signed(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    port = server.getsockname()[1]
+
+    def serve() -> None:
+        conn, _ = server.accept()
+        with contextlib.suppress(OSError), context.wrap_socket(conn, server_side=True):
+            pass  # the client gives up during the handshake
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        outcome = failure_of(f"https://localhost:{port}/v1", timeout=5)
+    finally:
+        thread.join(5)
+        server.close()
+    assert outcome.kind == "unreachable"
+    assert outcome.message is not None
+    assert outcome.message.startswith(
+        f"cannot reach https://localhost:{port}/v1: TLS certificate not trusted for localhost ("
+    ), outcome.message
+    assert "self-signed" in outcome.message or "self signed" in outcome.message
+
+
+def self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    """A throwaway self-signed certificate for localhost."""
+    x509 = pytest.importorskip("cryptography.x509")
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def _dns_error(host: str) -> requests.ConnectionError:
+    """requests' wrapping of a failed lookup, exactly as urllib3 2 builds it."""
+    conn = urllib3.connection.HTTPSConnection(host, 443)
+    reason = NameResolutionError(host, conn, socket.gaierror(-2, "Name or service not known"))
+    return requests.ConnectionError(MaxRetryError(None, "/v1/contacts/", reason))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("raised", "reason", "unreachable"),
+    [
+        (_dns_error("api.prod.getdex.com"), "cannot resolve api.prod.getdex.com (DNS)", True),
+        (requests.exceptions.SSLError(MaxRetryError(None, "/", urllib3.exceptions.SSLError(  # type: ignore[arg-type]
+            ssl.SSLCertVerificationError(1, "certificate verify failed")))),
+         "TLS certificate not trusted for api.prod.getdex.com", True),
+        (requests.ConnectionError(MaxRetryError(None, "/", NewConnectionError(  # type: ignore[arg-type]
+            None, "Failed to establish a new connection: [Errno 101] Network is unreachable"))),  # type: ignore[arg-type]
+         "cannot connect to api.prod.getdex.com:443", True),
+        (requests.ConnectTimeout("connect timed out"),
+         "timed out after 30 s connecting to api.prod.getdex.com", True),
+        (requests.ReadTimeout("read timed out"),
+         "timed out after 30 s waiting for api.prod.getdex.com", False),
+        (requests.ConnectionError(ProtocolError("Connection aborted.", ConnectionResetError(104))),
+         "connection reset by api.prod.getdex.com", False),
+        (requests.RequestException("something else"),
+         "request to api.prod.getdex.com failed (something else)", False),
+    ],
+)  # fmt: skip
+def test_network_failures_read_as_a_person_would_say_them(
+    raised: requests.RequestException, reason: str, unreachable: bool
+) -> None:
+    failure = network_failure(raised, "https://api.prod.getdex.com/v1", 30.0)
+    assert failure == NetworkFailure(reason, unreachable)
+
+
+def test_the_dns_failure_reaches_the_outcome_and_the_json_the_same(
+    rsps: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    rsps.put(PUT_URL, body=_dns_error("dex.test"))
+    outcome = make_client(fake_time).put_contacts(UPDATES)
+    assert outcome == Outcome(
+        "unreachable", None, None, f"cannot reach {API}: cannot resolve dex.test (DNS)", 1
+    )

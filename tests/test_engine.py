@@ -19,6 +19,7 @@ from tests.conftest import TEST_KEY
 
 API = "https://dex.test/v1"
 PATCH = {"company": "Acme"}
+DOWN = f"cannot reach {API}: connection refused by dex.test:443"
 
 
 def cid(n: int) -> str:
@@ -42,12 +43,16 @@ class FakeTransport:
         bad: Sequence[str] = (),
         missing: Sequence[str] = (),
         refuse_after: int | None = None,
+        down_after: int | None = None,
+        failing: Sequence[str] = (),
         silent: bool = False,
         first_attempts: int = 1,
     ) -> None:
         self.bad = set(bad)
         self.missing = set(missing)
+        self.failing = set(failing)
         self.refuse_after = refuse_after
+        self.down_after = down_after
         self.silent = silent
         self.first_attempts = first_attempts
         self.sent: list[list[str]] = []
@@ -62,6 +67,10 @@ class FakeTransport:
         if self.refuse_after is not None and calls > self.refuse_after:
             raise AuthRefused("Dex refused the API key: HTTP 401", status=401)
         attempts = self.first_attempts if calls == 1 else 1
+        if self.down_after is not None and calls > self.down_after:
+            return Outcome("unreachable", None, None, DOWN, attempts)
+        if any(i in self.failing for i in ids):
+            return Outcome("failed", 503, None, "HTTP 503", attempts)
         if any(i in self.bad for i in ids):
             return Outcome("rejected", 400, None, "invalid contactId", attempts)
         count = sum(1 for i in ids if i not in self.missing)
@@ -89,8 +98,9 @@ def in_plan_order(result: RunResult, plan: Plan) -> None:
         ((), (), ExitCode.OK, 20),
         ((cid(3),), (), ExitCode.SOME_FAILED, 19),
         ((), (cid(0), cid(19)), ExitCode.SOME_FAILED, 18),
-        (tuple(cid(i) for i in range(20)), (), ExitCode.UNREACHABLE, 0),
-        ((), tuple(cid(i) for i in range(20)), ExitCode.UNREACHABLE, 0),
+        # Dex was reached and refused every contact, or knew none: 1, not 4 (issue 11 item 8).
+        (tuple(cid(i) for i in range(20)), (), ExitCode.SOME_FAILED, 0),
+        ((), tuple(cid(i) for i in range(20)), ExitCode.SOME_FAILED, 0),
     ],
 )
 @pytest.mark.parametrize("concurrency", [1, 4])
@@ -108,6 +118,24 @@ def test_exit_codes(
     in_plan_order(result, plan)
     if not bad:
         assert sorted(transport.sent_ids) == [u.contact_id for u in plan.updates], "each once"
+
+
+@pytest.mark.parametrize(
+    ("failing", "bad", "code"),
+    [
+        # No request got a usable answer and nothing was updated: the API could not be used.
+        (tuple(cid(i) for i in range(9)), (), ExitCode.UNREACHABLE),
+        # ... but one rejection is an answer from Dex about a contact.
+        (tuple(cid(i) for i in range(6)), (cid(6), cid(7), cid(8)), ExitCode.SOME_FAILED),
+    ],
+)
+def test_every_request_failing_is_4_unless_dex_answered_one(
+    failing: tuple[str, ...], bad: tuple[str, ...], code: ExitCode
+) -> None:
+    result = execute(plan_of(9), FakeTransport(failing=failing, bad=bad), SendOptions(batch_size=3))
+    assert result.state == "completed"
+    assert not result.ok
+    assert result.exit_code == code
 
 
 def test_an_empty_plan_is_ok() -> None:
@@ -153,6 +181,49 @@ def test_stop_mid_way_keeps_what_was_sent() -> None:
     assert [r.ok for r in result.results] == [True] * 3 + [False] * 7
     assert {r.error for r in result.results[3:]} == {NOT_SENT}
     assert (result.sent, result.not_sent, len(result.failed)) == (3, 7, 0)
+
+
+# -- an API that cannot be reached or used ---------------------------------------------------
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_an_unreachable_api_stops_the_run_after_the_first_batch(
+    tmp_path: Path, concurrency: int
+) -> None:
+    plan = plan_of(1000)
+    options = SendOptions(batch_size=100, concurrency=concurrency)
+    journal = journal_for(tmp_path, plan, options)
+    transport = FakeTransport(down_after=0)
+    result = execute(plan, transport, options, journal=journal)
+    assert len(transport.sent) == 1, "one batch, not ten"
+    assert (result.state, result.exit_code, result.error) == ("unreachable", 4, DOWN)
+    assert result.summary()["error"] == DOWN
+    in_plan_order(result, plan)
+    assert {(r.state, r.error) for r in result.results} == {
+        (ContactState.NOT_SENT, f"not sent: {DOWN}")
+    }
+    assert (result.sent, result.not_sent, result.failed) == (0, 1000, [])
+    run = load_run(tmp_path, journal.run_id)
+    assert (run.state, len(run.pending)) == ("unreachable", 1000), "resume sends them all"
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_an_api_lost_mid_run_stops_taking_batches(concurrency: int) -> None:
+    plan = plan_of(100)
+    transport = FakeTransport(down_after=2)
+    result = execute(plan, transport, SendOptions(batch_size=5, concurrency=concurrency))
+    # Two batches went in; at most the batches already in flight then met the dead API.
+    assert len(transport.sent) <= 2 + concurrency
+    assert len(result.ok) == 10
+    assert result.not_sent == 90
+    assert (result.state, result.exit_code) == ("unreachable", ExitCode.UNREACHABLE)
+
+
+def test_an_interrupt_wins_over_an_unreachable_api() -> None:
+    stop = threading.Event()
+    stop.set()
+    result = execute(plan_of(3), FakeTransport(down_after=0), SendOptions(), stop=stop)
+    assert (result.state, result.exit_code) == ("interrupted", ExitCode.INTERRUPTED)
 
 
 # -- --check-ids ---------------------------------------------------------------------------
@@ -245,6 +316,7 @@ def test_summary_figures() -> None:
         "runId": None, "state": "completed", "selected": 10, "duplicates": 2, "sent": 10,
         "updated": 8, "confirmed": 8, "failed": 2, "notSent": 0, "batches": 3, "requests": 7,
         "retries": 2, "throttled": 3, "batchSize": 4, "elapsed": 2.5, "contactsPerSecond": 3.2,
+        "error": None,
     }  # fmt: skip
     assert settled == [4, 4, 2]
     failed = {r.contact_id: (r.status, r.error) for r in result.failed}

@@ -111,14 +111,21 @@ def auth_login(
     api_url: Annotated[
         str | None, typer.Option("--api-url", help="API to check the key against.", metavar="URL")
     ] = None,
+    no_verify: Annotated[
+        bool,
+        typer.Option("--no-verify", help="Store the key without checking it against the API."),
+    ] = False,
 ) -> None:
     """Check an API key with one request and store it (OS keyring, else the config file, 0600).
+
+    Only a key the API accepted is stored: a refused key exits 3, an API that cannot be
+    reached or is not Dex's exits 4, and nothing is stored (unless --no-verify).
 
     Example: [bold]dexbulk auth login[/bold]  ·  [bold]pass show dex | dexbulk auth login --with-token[/bold]
     """
     from dexbulk.cli.auth import login
 
-    login(Env(), with_token=with_token, profile=profile, api_url=api_url)
+    login(Env(), with_token=with_token, profile=profile, api_url=api_url, verify=not no_verify)
 
 
 def auth_status(
@@ -133,6 +140,9 @@ def auth_status(
     ] = False,
 ) -> ExitCode:
     """Say where the key comes from, show it masked, and check it against the API.
+
+    Only an answer from Dex proves the key: exit 0 when it accepts it, 3 when it refuses
+    it, 4 when the API cannot be reached or the URL is not Dex's.
 
     Example: [bold]dexbulk auth status[/bold]
     """

@@ -6,7 +6,7 @@ import getpass
 
 from rich.markup import escape
 
-from dexbulk.cli.context import Env
+from dexbulk.cli.context import Env, warn_foreign_host
 from dexbulk.configfile import show_path
 from dexbulk.credentials import (
     delete_api_key,
@@ -15,7 +15,7 @@ from dexbulk.credentials import (
     store_api_key,
     validate_api_key,
 )
-from dexbulk.errors import ApiError, ExitCode, InvalidInput
+from dexbulk.errors import ApiError, AuthRefused, ExitCode, InvalidInput
 from dexbulk.secret import ApiKey
 from dexbulk.settings import API_KEY, SETTINGS, Settings, format_value, resolve_settings
 
@@ -31,15 +31,28 @@ def _settings(
 
 
 def check_key(key: ApiKey, api_url: str) -> int | None:
-    """One cheap authenticated request (``GET /v1/contacts/count``); raises AuthRefused."""
+    """One cheap authenticated request that must prove the key (``Dex.verify_key``).
+
+    Raises AuthRefused (exit 3), Unreachable or NotDexApi (exit 4), ApiError (exit 4).
+    """
     from dexbulk.dex import Dex
 
     with Dex(api_url, key, timeout=15, max_attempts=2) as dex:
-        return dex.count_contacts()
+        return dex.verify_key()
 
 
-def login(env: Env, *, with_token: bool, profile: str | None, api_url: str | None) -> None:
-    """Read a key (no echo, or stdin), check it, and store it."""
+def login(
+    env: Env,
+    *,
+    with_token: bool,
+    profile: str | None,
+    api_url: str | None,
+    verify: bool = True,
+) -> None:
+    """Read a key (no echo, or stdin), prove it against the API, and store it.
+
+    Only a verified key is stored, unless ``verify`` is False (``--no-verify``).
+    """
     console = env.console()
     settings = _settings(env, profile, api_url, new_profile=True)
     url = settings.checked_api_url()
@@ -52,10 +65,29 @@ def login(env: Env, *, with_token: bool, profile: str | None, api_url: str | Non
     key = validate_api_key(text, source="login")
     if not looks_like_dex_key(key):
         console.print("[yellow]warning:[/yellow] Dex keys usually start with 'dex_'")
-    count = check_key(key, url)
-    where = store_api_key(key, profile=settings.profile, config_path=settings.path)
-    contacts = f" ({count:,} contacts)" if count is not None else ""
-    console.print(f"Logged in as {key.masked}{contacts}; key stored in {escape(where)}.")
+    if not verify:
+        where = store_api_key(key, profile=settings.profile, config_path=settings.path)
+        console.print(
+            f"Stored {key.masked} in {escape(where)} without checking it (--no-verify); "
+            "'dexbulk auth status' checks it."
+        )
+    else:
+        warn_foreign_host(env.stderr, url)
+        try:
+            count = check_key(key, url)
+        except ApiError as exc:
+            if isinstance(exc, AuthRefused):
+                hint = "nothing was stored; check the key (Dex → Settings → API)"
+            else:
+                unchecked = "nothing was stored (--no-verify stores a key unchecked)"
+                hint = f"{exc.hint}; {unchecked}" if exc.hint else unchecked
+            raise type(exc)(exc.message, status=exc.status, hint=hint) from None
+        where = store_api_key(key, profile=settings.profile, config_path=settings.path)
+        contacts = f" ({count:,} contacts)" if count is not None else ""
+        console.print(
+            f"Logged in: {escape(url)} accepted {key.masked}{contacts}; key stored in "
+            f"{escape(where)}."
+        )
     if where != "keyring":
         console.print("No OS keyring is available, so the key is in the config file (mode 0600).")
 
@@ -85,13 +117,18 @@ def status(
         console.print(f"  also a key in {other} (not used)", markup=False, soft_wrap=True)
     if problem:
         console.print(f"  keyring: {problem}", markup=False, soft_wrap=True)
+    warn_foreign_host(env.stderr, url)
     try:
         count = check_key(info.key, url)
-    except ApiError as exc:
+    except AuthRefused as exc:
         console.print(f"[red]refused[/red] by {escape(url)}: {escape(exc.message)}")
         return exc.exit_code
-    contacts = f"{count:,} contacts" if count is not None else "accepted"
-    console.print(f"[green]valid[/green] for {escape(url)}: {contacts}")
+    except ApiError as exc:
+        # Not a verdict on the key: it could not be checked (exit 4).
+        console.print(f"[red]not checked[/red]: {escape(exc.message)}")
+        return exc.exit_code
+    contacts = f": {count:,} contacts" if count is not None else ""
+    console.print(f"[green]valid[/green]: {escape(url)} accepted the key{contacts}")
     return ExitCode.OK
 
 

@@ -155,6 +155,7 @@ def send_plan(
             render.render_plan(console, document)
         return ExitCode.OK
     key = api_key_for(send, env, target)
+    warn_foreign_host(env.stderr, target.api_url)
     if key.source == "--api-key":
         console.print(
             "[yellow]warning:[/yellow] --api-key is visible to other users in the process "
@@ -198,11 +199,23 @@ def send_plan(
         render.render_failures(console, result)
     else:
         render.render_summary(console, result)
-    if result.state == "interrupted" and result.run_id:
+    if result.error is not None:
+        console.print(f"error: {result.error}", markup=False, soft_wrap=True)
+    if result.state in ("interrupted", "unreachable") and result.run_id:
         console.print(f"resume with: dexbulk resume {result.run_id}")
     elif result.failed and result.run_id:
         console.print(f"retry the failures with: dexbulk retry {result.run_id} --failed")
     return result.exit_code
+
+
+def warn_foreign_host(stderr: IO[str], api_url: str) -> None:
+    """One line on stderr when the key is about to go to a host that is not Dex's (even with
+    --quiet: it is about where the key goes)."""
+    from dexbulk.settings import foreign_host_warning
+
+    warning = foreign_host_warning(api_url)
+    if warning is not None:
+        print(f"warning: {warning}", file=stderr, flush=True)
 
 
 def _open_output(files: ExitStack, path: str | None, env: Env) -> IO[str] | None:

@@ -92,7 +92,7 @@ def test_auth_status_without_a_keyring_backend_says_nothing_of_it(api, config: P
     assert run.code == 0, run
     assert run.stderr.splitlines() == [
         f"key: {MASKED} (from config {config} [default])",
-        f"valid for {API}: 42 contacts",
+        f"valid: {API} accepted the key: 42 contacts",
     ]
 
 
