@@ -23,6 +23,8 @@ class ExitCode(enum.IntEnum):
     """The API refused the key (401/403); the run stopped at once."""
     UNREACHABLE = 4
     """The API could not be reached, or every batch failed."""
+    INTERNAL = 70
+    """An unexpected error (a bug): one line on stderr, the details in a crash file."""
     INTERRUPTED = 130
     """Interrupted by Ctrl-C or SIGTERM; the journal says how to resume."""
 
@@ -33,6 +35,7 @@ EXIT_CODE_HELP: dict[ExitCode, str] = {
     ExitCode.USAGE: "bad usage or input; nothing was sent",
     ExitCode.AUTH: "authentication refused; the run stopped at once",
     ExitCode.UNREACHABLE: "API unreachable, or every batch failed",
+    ExitCode.INTERNAL: "internal error (a bug); details in the crash file named",
     ExitCode.INTERRUPTED: "interrupted; resume with 'dexbulk resume RUN_ID'",
 }
 
