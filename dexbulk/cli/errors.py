@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
-import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn, TextIO, cast
@@ -124,12 +124,13 @@ def _usage_error(exc: Any, argv: Sequence[str]) -> _Exit:
 
 def _internal_error(exc: BaseException, argv: Sequence[str]) -> _Exit:
     """A bug: one line, the traceback in a crash file (key masked, 0600), exit 70."""
-    text = scrub(str(exc), argv)
+    keys = _keys_in_traceback(exc)
+    text = scrub(str(exc), argv, keys)
     if len(text) > MESSAGE_LIMIT:
         text = text[: MESSAGE_LIMIT - 1] + "…"
     message = f"internal error: {type(exc).__name__}" + (f": {text}" if text else "")
     try:
-        path = write_crash_report(exc, argv, os.environ)
+        path = write_crash_report(exc, argv, os.environ, keys)
         hint = f"this is a bug in dexbulk; the details are in {path}"
     except OSError as problem:
         hint = f"this is a bug in dexbulk; the details could not be saved ({problem.strerror})"
@@ -145,8 +146,15 @@ def state_dir(environ: Mapping[str, str]) -> Path:
     return Path(platformdirs.user_state_dir("dexbulk"))
 
 
-def write_crash_report(exc: BaseException, argv: Sequence[str], environ: Mapping[str, str]) -> Path:
-    """Write the traceback of ``exc`` to ``crash-<time>.txt`` (mode 0600) and return its path."""
+def write_crash_report(
+    exc: BaseException, argv: Sequence[str], environ: Mapping[str, str], keys: Iterable[str] = ()
+) -> Path:
+    """Write the traceback of ``exc`` to ``crash-<time>.txt`` (mode 0600) and return its path.
+
+    Every key :func:`scrub` knows of, and ``keys``, are masked in it.
+    """
+    import traceback
+
     from dexbulk import __version__
     from dexbulk.secret import redact_argv
 
@@ -159,7 +167,7 @@ def write_crash_report(exc: BaseException, argv: Sequence[str], environ: Mapping
         f"command: dexbulk {' '.join(redact_argv(argv))}\n"
         f"python: {sys.version.split()[0]} on {sys.platform}\n\n{details}"
     )
-    report = printable(scrub(report, argv))
+    report = printable(scrub(report, argv, keys))
     for attempt in range(100):
         path = directory / f"crash-{stamp}-{os.getpid()}{f'-{attempt}' if attempt else ''}.txt"
         try:
@@ -190,15 +198,34 @@ def _write_json_outcome(out: GuardedStream, outcome: _Exit) -> None:
     out.flush()
 
 
-def scrub(message: str, argv: Sequence[str]) -> str:
+_BEARER = re.compile(r"(Bearer\s+)[^\s'\"]+", re.IGNORECASE)
+
+
+def scrub(message: str, argv: Sequence[str], keys: Iterable[str] = ()) -> str:
     """``message`` with any API key we can know of masked.
 
     Click quotes what the user typed ("Got unexpected extra argument (...)"), and a key pasted
-    in the wrong place is still a key: the ``--api-key`` value and ``DEX_API_KEY`` are masked.
+    in the wrong place is still a key: the ``--api-key`` value and ``DEX_API_KEY`` (as given
+    and stripped, the way it is sent) are masked, then ``keys``, and the token of any
+    ``Bearer ...`` an exception quotes (requests quotes a header it refuses).
     """
     from dexbulk.secret import keys_in_argv, redact
 
-    return redact(message, [os.environ.get("DEX_API_KEY", ""), *keys_in_argv(argv)])
+    given = [os.environ.get("DEX_API_KEY", ""), *keys_in_argv(argv), *keys]
+    message = redact(message, [*given, *(key.strip() for key in given)])
+    return _BEARER.sub(r"\1<redacted>", message)
+
+
+def _keys_in_traceback(exc: BaseException) -> list[str]:
+    """The keys held by the frames ``exc`` went through (one from the keyring, say)."""
+    from dexbulk.secret import ApiKey
+
+    found = []
+    tb = exc.__traceback__
+    while tb is not None:
+        found += [v.reveal() for v in tb.tb_frame.f_locals.values() if isinstance(v, ApiKey)]
+        tb = tb.tb_next
+    return found
 
 
 def offending_value(param: Any, argv: Sequence[str]) -> str | None:

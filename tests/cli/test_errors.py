@@ -20,6 +20,7 @@ import responses
 
 from dexbulk.cli.errors import wants_json
 from dexbulk.cli.streams import GuardedStream
+from dexbulk.secret import ApiKey
 from tests.cli.test_app import PUT_URL, A, B, Run, invoke, ok
 from tests.conftest import TEST_KEY
 
@@ -107,6 +108,26 @@ def test_an_unexpected_error_is_one_line_a_crash_file_and_exit_70(
     assert "\x1b" not in report
     no_controls(run)
     assert len(api.calls) == 0
+
+
+def test_keys_an_exception_quotes_are_masked_wherever_they_came_from(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stored = "dex_FROMTHEKEYRING_0123456789"
+
+    def refuse_header(*_args: object, **_kwargs: object) -> None:
+        key = ApiKey(stored, source="keyring")  # a key only a frame of the traceback holds
+        raise ValueError(f"refused {key.reveal()!r}, b'Bearer tok.en-9' and {TEST_KEY}")
+
+    monkeypatch.setattr("dexbulk.plan.parse_items", refuse_header)
+    run = invoke("set", "company=Acme", "--ids", A, key=f"  {TEST_KEY}\n")  # as pasted
+    assert run.code == 70, run
+    assert stored not in run.stderr
+    assert "Bearer <redacted>" in run.stderr
+    assert "tok.en-9" not in run.stderr
+    report = crash_files()[0].read_text()
+    assert stored not in report
+    assert TEST_KEY not in report
 
 
 def test_an_unexpected_error_whose_details_cannot_be_saved_still_exits_70(
