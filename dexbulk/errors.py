@@ -25,6 +25,8 @@ class ExitCode(enum.IntEnum):
     UNREACHABLE = 4
     """The API could not be reached or used: the run stopped at the first sign of it (DNS,
     refused, TLS, not the Dex API), or no request got an answer from Dex at all."""
+    INTERNAL = 70
+    """An unexpected error (a bug): one line on stderr, the details in a crash file."""
     INTERRUPTED = 130
     """Interrupted by Ctrl-C or SIGTERM; the journal says how to resume."""
 
@@ -35,6 +37,7 @@ EXIT_CODE_HELP: dict[ExitCode, str] = {
     ExitCode.USAGE: "bad usage or input; nothing was sent",
     ExitCode.AUTH: "authentication refused; the run stopped at once",
     ExitCode.UNREACHABLE: "API could not be reached or used; the rest was not sent",
+    ExitCode.INTERNAL: "internal error (a bug); details in the crash file named",
     ExitCode.INTERRUPTED: "interrupted; resume with 'dexbulk resume RUN_ID'",
 }
 

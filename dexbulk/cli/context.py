@@ -18,7 +18,7 @@ from typing import IO, TYPE_CHECKING, TextIO
 
 from dexbulk.batches import ContactResult, ContactState
 from dexbulk.cli.options import OutputArgs, SendArgs
-from dexbulk.errors import AuthRefused, ExitCode, InvalidInput
+from dexbulk.errors import AuthRefused, ExitCode, Interrupted, InvalidInput
 from dexbulk.plan import Plan
 from dexbulk.secret import ApiKey, redact_argv
 
@@ -119,13 +119,26 @@ def interrupts(stop: threading.Event, console: Console) -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+class PrintableFormatter(logging.Formatter):
+    """Log lines with the control characters of what they quote (Dex's answers) escaped."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The formatted record, made :func:`~dexbulk.text.printable`."""
+        from dexbulk.text import printable
+
+        return printable(super().format(record))
+
+
 def configure_logging(output: OutputArgs, stream: IO[str]) -> None:
     """``-v``: one line per request on stderr; ``--debug``: bodies too. Never the key."""
-    if not (output.verbose or output.debug):
-        return
     logger = logging.getLogger("dexbulk.http")
+    if not (output.verbose or output.debug):
+        # Set every time: a handler left by an earlier run in this process (a notebook, a test)
+        # would write to a stream that may be closed by now.
+        logger.handlers.clear()
+        return
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.setFormatter(PrintableFormatter("%(message)s"))
     logger.handlers[:] = [handler]
     logger.setLevel(logging.DEBUG if output.debug else logging.INFO)
     logger.propagate = False
@@ -148,11 +161,14 @@ def send_plan(
     if output.results == "-" and output.json:
         raise InvalidInput("--results - and --json both want stdout; give --results a file")
     if output.dry_run:
-        document = describe(plan, target.options, target.api_url)
+        # The complete plan (every contact) only where it is printed whole: --json.
+        document = describe(plan, target.options, target.api_url, complete=output.json)
         if output.json:
-            render.write_json(env.stdout, document)
+            render.write_json(env.stdout, {**document, "ok": True, "exitCode": int(ExitCode.OK)})
         else:
-            render.render_plan(console, document)
+            from dexbulk.cli.dryrun import render_plan
+
+            render_plan(console, document)
         return ExitCode.OK
     key = api_key_for(send, env, target)
     warn_foreign_host(env.stderr, target.api_url)
@@ -197,14 +213,10 @@ def send_plan(
         # --quiet drops the summary, not the errors: failed contacts and the way to finish.
         console = render.make_console(env.stderr, no_color=output.no_color)
         render.render_failures(console, result)
+        render.render_next_step(console, result)
     else:
-        render.render_summary(console, result)
-    if result.error is not None:
-        console.print(f"error: {result.error}", markup=False, soft_wrap=True)
-    if result.state in ("interrupted", "unreachable") and result.run_id:
-        console.print(f"resume with: dexbulk resume {result.run_id}")
-    elif result.failed and result.run_id:
-        console.print(f"retry the failures with: dexbulk retry {result.run_id} --failed")
+        verbose = output.verbose or output.debug
+        render.render_outcome(console, result, plan.command, verbose=verbose)
     return result.exit_code
 
 
@@ -264,5 +276,5 @@ def _execute(
                 progress=advance, stop=stop,
             )  # fmt: skip
     except KeyboardInterrupt:
-        console.print(f"aborted; resume with: dexbulk resume {journal.run_id}")
-        raise
+        # The second Ctrl-C: one message, said once by run_main, with the way to finish.
+        raise Interrupted("aborted", hint=f"resume with: dexbulk resume {journal.run_id}") from None

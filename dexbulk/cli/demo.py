@@ -6,11 +6,13 @@ plan is shown, and the update goes through :func:`dexbulk.cli.context.send_plan`
 
 from __future__ import annotations
 
+import shlex
 import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
 from dexbulk.cli.context import Env, send_plan
@@ -19,6 +21,7 @@ from dexbulk.engine import SendOptions
 from dexbulk.errors import ExitCode
 from dexbulk.inputs.ids import select_ids
 from dexbulk.plan import parse_items, plan_for_selection
+from dexbulk.text import display_value, printable
 
 DEMO_CHANGE = ("company=Acme Corp", "starred=true", "frequency=monthly")
 SHOWN = 5
@@ -26,7 +29,7 @@ SHOWN = 5
 
 def run_demo(env: Env, *, contacts: int = 250, progress: bool = True) -> ExitCode:
     """Start a sandbox, update ``contacts`` contacts in it, and show what changed."""
-    from dexbulk.cli import render
+    from dexbulk.cli.dryrun import render_plan
     from dexbulk.engine import describe
     from dexbulk.sandbox import Sandbox, SandboxOptions
 
@@ -45,10 +48,11 @@ def run_demo(env: Env, *, contacts: int = 250, progress: bool = True) -> ExitCod
             ids_options=[], from_paths=[str(id_file)], stdin=env.stdin, stdin_is_tty=True
         )
         patch = parse_items(DEMO_CHANGE)
-        plan = plan_for_selection(selection, patch, "set " + " ".join(DEMO_CHANGE))
+        command = shlex.join(["set", *DEMO_CHANGE])
+        plan = plan_for_selection(selection, patch, command)
         console.print(
             f"[bold]2.[/bold] Selected {plan.total} contacts; the change: "
-            f"[bold]dexbulk set {' '.join(DEMO_CHANGE)} --from ids.txt[/bold]"
+            f"[bold]{escape(f'dexbulk {command} --from ids.txt')}[/bold]"
         )
         before = {cid: sandbox.store.get(cid) or {} for cid in ids[:SHOWN]}
 
@@ -67,8 +71,8 @@ def run_demo(env: Env, *, contacts: int = 250, progress: bool = True) -> ExitCod
             no_progress=not progress, no_color=False, verbose=False, debug=False,
         )  # fmt: skip
         console.print("[bold]3.[/bold] The dry-run plan (what --dry-run shows; nothing sent yet):")
-        document = describe(plan, _dry_run_options(send), sandbox.url)
-        render.render_plan(console, document, body_items=2)
+        document = describe(plan, _dry_run_options(send), sandbox.url, complete=False)
+        render_plan(console, document)
 
         console.print("[bold]4.[/bold] Sending it for real, in batches of 25 with 4 workers:")
         code = send_plan(plan, send, replace(output, dry_run=False), demo_env)
@@ -78,7 +82,7 @@ def run_demo(env: Env, *, contacts: int = 250, progress: bool = True) -> ExitCod
         for cid, old in before.items():
             new = sandbox.store.get(cid) or {}
             table.add_row(
-                str(new.get("full_name") or cid),
+                printable(str(new.get("full_name") or cid), keep=""),
                 _change(old, new, "company"), _change(old, new, "starred"),
                 _change(old, new, "frequency"),
             )  # fmt: skip
@@ -97,5 +101,7 @@ def _dry_run_options(send: SendArgs) -> SendOptions:
 
 
 def _change(old: dict[str, object], new: dict[str, object], name: str) -> str:
+    """``null → Acme Corp``, ``true (unchanged)``: values as a user would type them."""
     a, b = old.get(name), new.get(name)
-    return f"{a} → {b}" if a != b else f"{b} (unchanged)"
+    shown = display_value(b, limit=40)
+    return f"{display_value(a, limit=40)} → {shown}" if a != b else f"{shown} (unchanged)"

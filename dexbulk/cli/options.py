@@ -114,7 +114,7 @@ _SEND: dict[str, tuple[Any, Any]] = {
 """The Sending panel: the settings of :mod:`dexbulk.settings`, the key, the profile, --check-ids."""
 
 _OUTPUT: dict[str, tuple[Any, Any]] = {
-    "dry_run": (Annotated[bool, _opt("--dry-run", "-n", panel=OUTPUT_PANEL, help="Show the plan and the first request; send nothing.")], False),
+    "dry_run": (Annotated[bool, _opt("--dry-run", "-n", panel=OUTPUT_PANEL, help="Show the plan (counts, the change, sample contacts) and send nothing; with --json, the complete plan.")], False),
     "json": (Annotated[bool, _opt("--json", panel=OUTPUT_PANEL, help="Print one JSON document with the result (or plan) on stdout.")], False),
     "quiet": (Annotated[bool, _opt("--quiet", "-q", panel=OUTPUT_PANEL, help="No progress, no summary; errors and failed contacts still go to stderr.")], False),
     "results": (Annotated[str | None, _opt("--results", panel=OUTPUT_PANEL, help="Write one JSON Lines record per contact to FILE (- = stdout).", metavar="FILE")], None),

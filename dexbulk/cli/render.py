@@ -1,22 +1,30 @@
 """Rendering for people (rich, on stderr) and for scripts (JSON documents, on stdout).
 
 Every function takes the ``Console`` to draw on, so tests pass one that writes to a StringIO.
-Text that comes from Dex or from the user (error messages, commands, URLs) is never read as
-rich markup: a message such as "invalid value [/]" would otherwise raise MarkupError and lose
-the summary of a run that has already been sent.
+Text that comes from Dex or from the user (error messages, commands, URLs, names) is never read
+as rich markup (a message such as "invalid value [/]" would otherwise raise MarkupError and lose
+the summary of a run that has already been sent), and never reaches a terminal with its control
+characters: the functions here escape it (:func:`dexbulk.text.printable`) before it is laid
+out, and :class:`SafeConsole` escapes whatever else would slip through.
+
+A clean run answers in one line; the full table is for runs where something went wrong, ``-v``,
+and large runs. Tables (``runs``, ``fields``) are drawn by :mod:`dexbulk.cli.tables`, the
+dry-run plan by :mod:`dexbulk.cli.dryrun`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
 
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderableType
 from rich.markup import escape
+from rich.segment import Segment
 from rich.table import Table
-from rich.text import Text
+
+from dexbulk.text import escape_json_text, has_controls, printable
 
 if TYPE_CHECKING:
     from dexbulk.engine import RunResult
@@ -24,59 +32,72 @@ if TYPE_CHECKING:
     from dexbulk.journal import RunState
 
 FAILURES_SHOWN = 10
+LARGE_RUN_CONTACTS = 1000
+"""From this many contacts, the summary table is shown even when all went well."""
+LARGE_RUN_SECONDS = 10.0
+"""From this long a run, the summary table is shown even when all went well."""
+
+PAST_TENSE = {"star": "Starred", "unstar": "Unstarred", "archive": "Archived",
+              "unarchive": "Unarchived"}  # fmt: skip
+"""What a command did, for the one-line summary; every other command "Updated" contacts."""
+
+
+class SafeConsole(Console):
+    """A console that never writes a control character it did not make itself.
+
+    rich's own escape codes (colours, cursor moves) are kept; text segments with C0/C1 controls
+    in them (from a renderable that was not escaped first) are shown escaped instead.
+    """
+
+    def render(
+        self, renderable: RenderableType, options: ConsoleOptions | None = None
+    ) -> Iterable[Segment]:
+        """rich's rendering, with control characters in text made visible."""
+        for segment in super().render(renderable, options):
+            if segment.control is None and has_controls(segment.text):
+                yield Segment(printable(segment.text), segment.style)
+            else:
+                yield segment
 
 
 def make_console(stream: IO[str], *, no_color: bool = False, quiet: bool = False) -> Console:
     """A console for human output; ``NO_COLOR`` is honoured by rich itself."""
-    return Console(file=stream, no_color=no_color or None, highlight=False, quiet=quiet)
+    return SafeConsole(file=stream, no_color=no_color or None, highlight=False, quiet=quiet)
 
 
 def write_json(stream: IO[str], document: object) -> None:
     """One JSON document on ``stream`` (stdout), nothing else."""
-    stream.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    stream.write(escape_json_text(json.dumps(document, indent=2, ensure_ascii=False)) + "\n")
     stream.flush()
 
 
 def run_document(result: RunResult) -> dict[str, object]:
     """The ``--json`` result: the summary figures plus every failed contact with its reason."""
     document: dict[str, Any] = dict(result.summary())
+    document["ok"] = result.exit_code == 0
     document["exitCode"] = int(result.exit_code)
     document["failures"] = [
         {k: v for k, v in r.to_json().items() if k != "ok"} for r in result.failed
     ]
     document["notes"] = list(result.notes)
+    if result.exit_code != 0:
+        # The same "error" every failed exit carries under --json (see cli.errors).
+        document["error"] = {"message": problem(result), "hint": next_step(result)}
     return document
 
 
-def render_plan(
-    console: Console, document: dict[str, Any], *, body_items: int | None = None
-) -> None:
-    """The dry-run plan: counts, the data object, and the first request in full.
-
-    ``body_items`` shortens the body shown to that many contacts (the demo's view).
-    """
-    console.print("[bold]Dry run[/bold]: nothing will be sent.")
-    table = Table(show_header=False, box=None, pad_edge=False)
-    table.add_row("contacts", f"{document['selected']:,}")
-    if document["duplicates"]:
-        table.add_row("duplicates dropped", f"{document['duplicates']:,}")
-    table.add_row("batches", f"{document['batches']:,} of up to {document['batchSize']} contacts")
-    table.add_row("concurrency", str(document["concurrency"]))
-    table.add_row("API", Text(document["apiUrl"]))
-    console.print(table)
-    if document["data"] is not None:
-        console.print("[bold]Data object[/bold] (the same for every contact):")
-        console.print_json(json.dumps(document["data"]))
-    request = document["firstRequest"]
-    if request is not None:
-        console.print(f"[bold]First request[/bold]: {request['method']} {escape(request['url'])}")
-        for name, value in request["headers"].items():
-            console.print(f"  {name}: {value}", markup=False)
-        body = request["body"]
-        shown = body if body_items is None else body[:body_items]
-        console.print_json(json.dumps(shown))
-        if len(shown) < len(body):
-            console.print(f"  … and {len(body) - len(shown)} more contacts in this request")
+def problem(result: RunResult) -> str:
+    """What went wrong, in one line: ``1 of 2 contacts updated; 1 failed (HTTP 503)``."""
+    failed = result.failed
+    parts = [f"{len(failed):,} failed"] if failed else []
+    if result.not_sent:
+        parts.append(f"{result.not_sent:,} not sent")
+    line = f"{len(result.ok):,} of {result.selected:,} contacts updated"
+    line += "; " + ", ".join(parts) if parts else ""
+    reasons = {r.error for r in failed}
+    if len(reasons) == 1 and None not in reasons:
+        line += f" ({reasons.pop()})"
+    return f"interrupted: {line}" if result.state == "interrupted" else line
 
 
 @contextmanager
@@ -107,6 +128,43 @@ def _ignore(_count: int) -> None:
     """The progress callback when there is no bar to draw."""
 
 
+def render_outcome(
+    console: Console, result: RunResult, command: str, *, verbose: bool = False
+) -> None:
+    """What a run did: one line when all went well, the summary table otherwise; then what next.
+
+    The table is shown when a contact was not updated, with ``verbose``, and at the end of a
+    large run (:data:`LARGE_RUN_CONTACTS`, :data:`LARGE_RUN_SECONDS`).
+    """
+    large = result.selected >= LARGE_RUN_CONTACTS or result.elapsed >= LARGE_RUN_SECONDS
+    if result.exit_code != 0 or verbose or large:
+        render_summary(console, result)
+    else:
+        console.print(summary_line(result, command), markup=False)
+        render_notes(console, result)
+    render_next_step(console, result)
+
+
+def summary_line(result: RunResult, command: str) -> str:
+    """``✓ Starred 2 contacts in 0.3 s (run ID)``: a clean run in one line."""
+    done = len(result.ok)
+    verb = PAST_TENSE.get(command.split(" ", 1)[0], "Updated")
+    line = f"✓ {verb} {done:,} contact{'' if done == 1 else 's'} in {elapsed(result.elapsed)}"
+    if result.duplicates:
+        line += f", {result.duplicates:,} duplicate{'' if result.duplicates == 1 else 's'} dropped"
+    return line + (f" (run {result.run_id})" if result.run_id else "")
+
+
+def elapsed(seconds: float) -> str:
+    """``0.3 s``, ``12 s``, ``2 min 05 s``: as precise as a person needs."""
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s"
+
+
 def render_summary(console: Console, result: RunResult) -> None:
     """The end-of-run table, the failures (first few) and any notes."""
     s = result.summary()
@@ -129,55 +187,72 @@ def render_summary(console: Console, result: RunResult) -> None:
     for label, value in rows:
         style = "red" if label in ("failed", "not sent") and value != "0" else None
         table.add_row(label, value, style=style)
+    # The run ID is typed back (resume, retry): the table may never cut it.
+    table.columns[1].no_wrap = True
     console.print(table)
     render_failures(console, result)
+    render_notes(console, result)
+
+
+def render_notes(console: Console, result: RunResult) -> None:
+    """The run's notes (``--check-ids`` findings, a batch size that shrank)."""
     for note in result.notes:
-        console.print(f"[yellow]note:[/yellow] {escape(note)}")
+        console.print(f"[yellow]note:[/yellow] {escape(printable(note, keep=''))}")
 
 
 def render_failures(console: Console, result: RunResult) -> None:
-    """One line per failed contact (the first few), and what to do about the rest."""
+    """One line per failed contact (the first few) with Dex's reason, and where the rest are."""
     failed = result.failed
     for item in failed[:FAILURES_SHOWN]:
+        reason = escape(printable(item.error or "", keep=""))
         # soft_wrap: one line per contact, whatever the width, so it can be grepped and cut.
-        console.print(
-            f"  [red]✗[/red] {item.contact_id}: {escape(item.error or '')}", soft_wrap=True
-        )
+        console.print(f"  [red]✗[/red] {item.contact_id}: {reason}", soft_wrap=True)
     if len(failed) > FAILURES_SHOWN:
         console.print(f"  … and {len(failed) - FAILURES_SHOWN} more (see --results or --failed-to)")
 
 
+def render_next_step(console: Console, result: RunResult) -> None:
+    """Why the run stopped early, if it did, and how to finish it (:func:`next_step`)."""
+    if result.error is not None:
+        console.print(f"error: {result.error}", markup=False, soft_wrap=True)
+    step = next_step(result)
+    if step:
+        console.print(step, markup=False, soft_wrap=True)
+
+
+def next_step(result: RunResult) -> str | None:
+    """Resume what was never sent; retry what a retry can fix; else nothing.
+
+    Contacts Dex rejected or does not know are listed with its reason and get no retry hint:
+    sending them again would fail the same way.
+    """
+    if not result.run_id:
+        return None
+    if result.state == "interrupted" or result.not_sent:
+        return f"resume with: dexbulk resume {result.run_id}"
+    if any(r.state.retryable for r in result.failed):
+        return f"retry the failures with: dexbulk retry {result.run_id} --failed"
+    return None
+
+
 def render_fields(console: Console, fields: Sequence[Field], *, advanced: bool) -> None:
-    """``dexbulk fields``: every field with its type and an example."""
-    table = Table("field", "type", "example", "description", title="Contact data fields")
-    for f in fields:
-        if f.advanced and not advanced:
-            continue
-        kind = f.kind.name.lower() + (" (advanced)" if f.advanced else "")
-        table.add_row(f.name, kind, Text(f.example), Text(f.description))
-    console.print(table)
-    if not advanced:
-        console.print("Fields written by Dex's syncs are hidden; show them with --advanced.")
+    """``dexbulk fields``: every field with its type and an example (see :mod:`.tables`)."""
+    from dexbulk.cli.tables import render_fields as render
+
+    render(console, fields, advanced=advanced)
 
 
 def render_runs(console: Console, runs: Sequence[RunState]) -> None:
-    """``dexbulk runs``: recent runs, newest first."""
-    if not runs:
-        console.print("No runs yet.")
-        return
-    table = Table("run", "started", "command", "total", "updated", "failed", "not sent", "state")
-    for run in runs:
-        s = run.summary()
-        cells = (run.run_id, s["at"], s["command"], s["total"], s["updated"], s["failed"],
-                 s["notSent"], s["state"])  # fmt: skip
-        table.add_row(*(Text(str(cell)) for cell in cells))
-    console.print(table)
+    """``dexbulk runs``: recent runs, newest first (see :mod:`.tables`)."""
+    from dexbulk.cli.tables import render_runs as render
+
+    render(console, runs)
 
 
 def write_results(stream: IO[str], result: RunResult) -> None:
     """``--results``: one JSON Lines record per contact of the plan, in input order."""
     for item in result.results:
-        stream.write(json.dumps(item.to_json(), ensure_ascii=False) + "\n")
+        stream.write(escape_json_text(json.dumps(item.to_json(), ensure_ascii=False)) + "\n")
     stream.flush()
 
 

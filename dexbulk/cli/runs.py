@@ -73,12 +73,9 @@ def runs_show(run_id: RunId, as_json: JsonFlag = False) -> None:
     if as_json:
         render.write_json(e.stdout, document)
         return
-    console = render.make_console(e.stdout)
-    render.render_runs(console, [run])
-    console.print(f"command line: {' '.join(run.start.get('argv') or [])}", markup=False)
-    console.print(f"journal: {run.path}", markup=False)
-    for failure in run.failed.values():
-        console.print(f"  ✗ {failure.contact_id}: {failure.error}", markup=False)
+    from dexbulk.cli.tables import render_run
+
+    render_run(render.make_console(e.stdout), run)
 
 
 def _continue(run_id: str, mode: str, send: SendArgs, output: OutputArgs) -> ExitCode:

@@ -5,6 +5,7 @@ Each parses its input into a :class:`~dexbulk.plan.Plan` and hands it to
 renders the outcome.
 """
 
+import shlex
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -112,7 +113,8 @@ def set_(
     """
     from dexbulk.plan import parse_items
 
-    return _send_selected(select, send, output, "set " + " ".join(items), parse_items(items))
+    command = shlex.join(["set", *items])  # shown back by 'dexbulk runs', quotes kept
+    return _send_selected(select, send, output, command, parse_items(items))
 
 
 @selection_options
@@ -138,7 +140,8 @@ def unset(
     """
     from dexbulk.plan import unset_fields
 
-    return _send_selected(select, send, output, "unset " + " ".join(fields), unset_fields(fields))
+    command = shlex.join(["unset", *fields])
+    return _send_selected(select, send, output, command, unset_fields(fields))
 
 
 @selection_options

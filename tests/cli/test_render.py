@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 from rich.console import Console
@@ -56,15 +57,120 @@ def test_more_failures_than_shown_point_to_the_files() -> None:
     assert lines[-1] == "  … and 3 more (see --results or --failed-to)"
 
 
-def test_the_plan_shows_a_bracketed_url_as_written() -> None:
+# --- a clean run in one line; the table when something went wrong ----------------------------
+
+
+def clean(n: int = 2, *, elapsed: float = 0.25, duplicates: int = 0) -> RunResult:
+    ids = [f"00000000-0000-4000-8000-{i:012d}" for i in range(n)]
+    results = [ContactResult(cid, ContactState.UPDATED, 200, None, 1) for cid in ids]
+    return RunResult("run-7230", n, duplicates, results, updated=n, elapsed=elapsed)
+
+
+@pytest.mark.parametrize(
+    ("command", "line"),
+    [
+        ("star", "✓ Starred 2 contacts in 0.2 s (run run-7230)"),
+        ("unarchive", "✓ Unarchived 2 contacts in 0.2 s (run run-7230)"),
+        ("set 'company=Acme Corp'", "✓ Updated 2 contacts in 0.2 s (run run-7230)"),
+    ],
+)
+def test_a_clean_run_answers_in_one_line(command: str, line: str) -> None:
     con, out = console()
-    url = "http://[::1]:8765/v1/[/]"
-    document = {
-        "selected": 1, "duplicates": 0, "batches": 1, "batchSize": 100, "concurrency": 4,
-        "apiUrl": url, "data": None,
-        "firstRequest": {"method": "PUT", "url": url + "/contacts/", "headers": {}, "body": []},
-    }  # fmt: skip
-    render.render_plan(con, document)
+    render.render_outcome(con, clean(), command)
+    assert out.getvalue() == line + "\n"
+
+
+def test_the_one_line_counts_one_contact_and_duplicates() -> None:
+    assert render.summary_line(clean(1, duplicates=3), "star") == (
+        "✓ Starred 1 contact in 0.2 s, 3 duplicates dropped (run run-7230)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("result", "verbose"),
+    [
+        (result_with("bad"), False),  # something went wrong
+        (clean(), True),  # -v
+        (clean(render.LARGE_RUN_CONTACTS), False),  # a large run
+        (clean(elapsed=render.LARGE_RUN_SECONDS), False),  # a long run
+    ],
+    ids=["failure", "verbose", "many", "long"],
+)
+def test_the_summary_table_when_it_is_worth_reading(result: RunResult, verbose: bool) -> None:
+    con, out = console()
+    render.render_outcome(con, result, "star", verbose=verbose)
+    assert "dexbulk summary" in out.getvalue()
+    assert "✓" not in out.getvalue()
+
+
+def test_a_retry_hint_only_for_failures_a_retry_can_fix() -> None:
+    ids = [f"00000000-0000-4000-8000-{i:012d}" for i in range(3)]
+    rejected = RunResult("run-1", 3, 0, [
+        ContactResult(ids[0], ContactState.UPDATED, 200, None, 1),
+        ContactResult(ids[1], ContactState.REJECTED, 400, "birthday: not a date", 1),
+        ContactResult(ids[2], ContactState.NOT_FOUND, 200, "not found or not yours", 1),
+    ])  # fmt: skip
+    con, out = console()
+    render.render_outcome(con, rejected, "set birthday=x")
     text = out.getvalue()
-    assert url in text
-    assert f"First request: PUT {url}/contacts/" in text
+    assert f"✗ {ids[1]}: birthday: not a date" in text
+    assert f"✗ {ids[2]}: not found or not yours" in text
+    assert "retry" not in text
+    assert "resume" not in text
+
+    failed = RunResult("run-2", 1, 0, [ContactResult(ids[0], ContactState.FAILED, 503, "x", 5)])
+    assert render.next_step(failed) == "retry the failures with: dexbulk retry run-2 --failed"
+    stopped = RunResult("run-3", 1, 0, [ContactResult(ids[0], ContactState.NOT_SENT, None, "", 0)])
+    assert render.next_step(stopped) == "resume with: dexbulk resume run-3"
+
+
+@pytest.mark.parametrize(("seconds", "shown"), [(0.04, "0.0 s"), (9.94, "9.9 s"),
+                                                  (12.4, "12 s"), (125, "2 min 05 s")])  # fmt: skip
+def test_elapsed_is_as_precise_as_a_person_needs(seconds: float, shown: str) -> None:
+    assert render.elapsed(seconds) == shown
+
+
+# --- control characters never reach the terminal ---------------------------------------------
+
+HOSTILE = "\x1b]0;PWNED\x07\x1b]52;c;UFdORUQ=\x07\x1b[2J\x1b[31mRED"
+
+
+def test_failures_and_notes_show_escapes_instead_of_obeying_them() -> None:
+    con, out = console()
+    result = result_with(f"{HOSTILE} bad")
+    result.notes.append(f"Dex said {HOSTILE}")
+    render.render_summary(con, result)
+    text = out.getvalue()
+    assert "\x1b" not in text
+    assert "\x07" not in text
+    assert f"✗ {B}: \\x1b]0;PWNED\\x07" in text
+    assert "note: Dex said \\x1b]0;PWNED" in text
+
+
+def test_the_console_escapes_whatever_text_was_not_escaped_first() -> None:
+    out = io.StringIO()
+    con = render.make_console(out)
+    con.print(f"name: {HOSTILE}\x9b2J", markup=False)
+    con.print(render.Table("a", title=f"t{HOSTILE}"))
+    text = out.getvalue()
+    assert "\x1b" not in text
+    assert "\x9b" not in text
+    assert "name: \\x1b]0;PWNED" in text  # rich itself drops the BEL (\x07)
+
+
+def test_the_console_keeps_its_own_colours_on_a_terminal() -> None:
+    out = io.StringIO()
+    con = render.SafeConsole(file=out, force_terminal=True, color_system="standard")
+    con.print("[red]red[/red] " + HOSTILE, highlight=False)
+    text = out.getvalue()
+    assert text.startswith("\x1b[31mred\x1b[0m "), repr(text)
+    assert "\x1b]0;" not in text
+    assert "\\x1b]0;PWNED" in text
+
+
+def test_json_output_escapes_c1_controls_and_stays_valid() -> None:
+    out = io.StringIO()
+    render.write_json(out, {"message": "a\x9b2Jb", "esc": "\x1b[2J"})
+    assert "\x9b" not in out.getvalue()
+    assert "\x1b" not in out.getvalue()
+    assert json.loads(out.getvalue()) == {"message": "a\x9b2Jb", "esc": "\x1b[2J"}
