@@ -44,6 +44,7 @@ from dexbulk.journal_read import (
     find_run,
     list_runs,
     load_run,
+    printable,
     read_run,
 )
 from dexbulk.plan import Plan
@@ -51,7 +52,7 @@ from dexbulk.runlock import RunInUse, RunLock
 
 __all__ = [
     "Journal", "JournalError", "RunState", "default_runs_dir", "find_run", "list_runs",
-    "load_run", "new_run_id", "private_dir", "read_run", "safe_argv",
+    "load_run", "new_run_id", "printable", "private_dir", "read_run", "safe_argv",
 ]  # fmt: skip
 
 _CHUNK = 1000
@@ -97,14 +98,8 @@ def new_run_id(now: datetime | None = None) -> str:
 
 
 def safe_argv(argv: Sequence[str]) -> list[str]:
-    """The command line as text that can always be written and shown.
-
-    Bytes that were not UTF-8 arrive as lone surrogates (``$'company=\\xff'`` → ``\\udcff``),
-    which cannot be encoded; they are kept visibly as ``\\xff``.
-    """
-    return [
-        arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace") for arg in argv
-    ]
+    """The command line as text that can always be written and shown (see :func:`printable`)."""
+    return [printable(arg) for arg in argv]
 
 
 def _now() -> str:
@@ -182,7 +177,7 @@ class Journal:
     ) -> None:
         self._write({
             "type": "start", "run_id": self.run_id, "at": _now(), "version": __version__,
-            "format": FORMAT, "command": plan.command, "argv": safe_argv(argv),
+            "format": FORMAT, "command": printable(plan.command), "argv": safe_argv(argv),
             "api_url": api_url, "options": dict(options), "total": plan.total,
             "duplicates": plan.duplicates, "sources": list(plan.sources),
             "patch": dict(plan.patch) if plan.patch is not None else None,

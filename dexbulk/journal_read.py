@@ -224,6 +224,22 @@ def _failure(item: list[Any]) -> ContactResult:
     return ContactResult(_text(cid), state, _optional_int(status), message, int(attempts))
 
 
+def printable(value: Any) -> Any:
+    """``value`` with every string made encodable: what a journal shows, it can always print.
+
+    Bytes that were not UTF-8 on the command line arrive as lone surrogates
+    (``$'company=\\xff'`` → ``\\udcff``), which no UTF-8 stream can take; they are kept
+    visibly as ``\\xff``. Lists and objects are walked; other values are returned as they are.
+    """
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    if isinstance(value, list):
+        return [printable(item) for item in value]
+    if isinstance(value, dict):
+        return {printable(key): printable(item) for key, item in value.items()}
+    return value
+
+
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 

@@ -24,7 +24,8 @@ from dexbulk.secret import ApiKey, redact_argv
 
 if TYPE_CHECKING:
     from rich.console import Console
-from dexbulk.engine import RunResult, SendOptions, describe
+from dexbulk.engine import JOURNAL_FAILED, RunResult, SendOptions, describe
+from dexbulk.journal import JournalError
 
 
 @dataclass
@@ -179,16 +180,16 @@ def send_plan(
         )
         try:
             result = _execute(plan, target, key, output, env, console, resume_of)
-        except AuthRefused as exc:
+        except (AuthRefused, JournalError) as exc:
             # Nothing was updated; the files still say so, so '--from failed.txt' works later.
+            why = (
+                "authentication refused"
+                if isinstance(exc, AuthRefused)
+                else "the run journal could not be written"
+            )
+            status = exc.status if isinstance(exc, AuthRefused) else None
             refused = [
-                ContactResult(
-                    u.contact_id,
-                    ContactState.NOT_SENT,
-                    exc.status,
-                    "not sent: authentication refused",
-                    0,
-                )
+                ContactResult(u.contact_id, ContactState.NOT_SENT, status, f"not sent: {why}", 0)
                 for u in plan.updates
             ]
             for stream, write in (
@@ -210,7 +211,7 @@ def send_plan(
         render.render_failures(console, result)
     else:
         render.render_summary(console, result)
-    if result.state == "interrupted" and result.run_id:
+    if result.state in ("interrupted", JOURNAL_FAILED) and result.run_id:
         console.print(f"resume with: dexbulk resume {result.run_id}")
     elif result.failed and result.run_id:
         console.print(f"retry the failures with: dexbulk retry {result.run_id} --failed")
@@ -224,7 +225,9 @@ def _open_output(files: ExitStack, path: str | None, env: Env) -> IO[str] | None
     if path == "-":
         return env.stdout
     try:
-        return files.enter_context(open(path, "w", encoding="utf-8"))
+        # Contact data: created readable by the user only (an existing file keeps its mode).
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        return files.enter_context(os.fdopen(fd, "w", encoding="utf-8"))
     except OSError as exc:
         raise InvalidInput(f"{path}: cannot write ({exc.strerror})") from None
 
@@ -241,6 +244,7 @@ def _execute(
     options = target.options
     runs_dir = default_runs_dir(env.environ)
     if resume_of is None:
+        # Takes the new run's lock and seals its plan before anything is sent.
         journal = Journal.create(
             runs_dir, plan, argv=redact_argv(env.argv), api_url=target.api_url,
             options=options.to_json(),
@@ -248,9 +252,14 @@ def _execute(
     else:
         from dexbulk.journal import find_run
 
+        # The caller (cli/runs.py) holds the run's lock from before it read the journal.
         run_id, mode = resume_of
         journal = Journal.reopen(find_run(runs_dir, run_id), run_id)
-        journal.record_resume(mode, redact_argv(env.argv))
+        try:
+            journal.record_resume(mode, redact_argv(env.argv))
+        except JournalError as exc:
+            journal.close()
+            raise JournalError(f"{exc.message}; nothing was sent") from None
     stop = threading.Event()
     progress_on = not (output.no_progress or output.quiet)
     try:
