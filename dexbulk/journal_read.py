@@ -62,12 +62,15 @@ class RunState:
         return [u for u in self.updates if u.contact_id in self.failed]
 
     def summary(self) -> dict[str, object]:
-        """Counts for ``dexbulk runs``: total = updated + failed + notSent, always."""
+        """Counts for ``dexbulk runs``: total = updated + failed + notSent, always.
+
+        The total is what was planned, even when the journal lost part of the plan.
+        """
+        total = max(len(self.updates), self.start.get("total") or 0)
         return {
             "runId": self.run_id, "at": self.start.get("at"), "command": self.start.get("command"),
-            "total": len(self.updates), "updated": len(self.confirmed),
-            "failed": len(self.failed),
-            "notSent": len(self.updates) - len(self.confirmed) - len(self.failed),
+            "total": total, "updated": len(self.confirmed), "failed": len(self.failed),
+            "notSent": total - len(self.confirmed) - len(self.failed),
             "state": self.state, "apiUrl": self.start.get("api_url"), "problem": self.problem,
         }  # fmt: skip
 

@@ -108,7 +108,9 @@ def test_the_issue_repro_a_5k_journal_cut_to_its_first_three_lines(tmp_path: Pat
     run = load_run(tmp_path / "runs", "last")
     assert run.state == "incomplete"
     assert run.problem == "the plan holds 2,000 of 5,000 contacts and was never sealed"
-    assert run.summary()["state"] == "incomplete"
+    summary = run.summary()
+    assert summary["state"] == "incomplete"
+    assert (summary["total"], summary["updated"], summary["notSent"]) == (5000, 0, 5000)
     with pytest.raises(InvalidInput, match=f"run {run.run_id} cannot be resumed") as caught:
         run.check_resumable()
     assert str(journal.path) in caught.value.message
