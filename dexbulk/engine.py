@@ -84,6 +84,9 @@ class RunResult:
     state: str = "completed"
     batch_size: int = 0
     notes: list[str] = field(default_factory=list)
+    journal_error: str | None = None
+    """Why the journal could not be written, when it could not (the state is then
+    ``journal-failed`` unless only the end record was lost)."""
 
     @property
     def ok(self) -> list[ContactResult]:
@@ -279,13 +282,14 @@ def _end_journal(journal: Journal, result: RunResult, failed: list[JournalError]
             journal.finish(result.state, result.summary())
             return
         except JournalError as exc:
-            failed.append(exc)
-            result.notes.append(f"{exc.message}: the run's end was not recorded")
+            result.journal_error = f"{exc.message}: the run's end was not recorded"
+            result.notes.append(result.journal_error)
             return
     journal.close()
-    result.notes.append(
+    result.journal_error = (
         f"{failed[0].message}: sending stopped at once; {result.not_sent:,} contact(s) not sent"
     )
+    result.notes.append(result.journal_error)
 
 
 def _drop_unknown(

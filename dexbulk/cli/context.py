@@ -209,6 +209,8 @@ def send_plan(
         # --quiet drops the summary, not the errors: failed contacts and the way to finish.
         console = render.make_console(env.stderr, no_color=output.no_color)
         render.render_failures(console, result)
+        if result.journal_error:
+            console.print(f"error: {result.journal_error}", markup=False)
     else:
         render.render_summary(console, result)
     if result.state in ("interrupted", JOURNAL_FAILED) and result.run_id:

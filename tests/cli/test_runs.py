@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -301,13 +302,22 @@ def test_a_journal_that_fails_mid_run_stops_it_and_keeps_the_files(
     assert [r["outcome"] for r in records] == ["updated"] * 6 + ["not_sent"] * 4
     assert failed_to.read_text().split() == [cid(i) for i in range(6, 10)]
     assert "No space left on device: sending stopped at once" in done.stderr
+    assert "error: " not in done.stderr  # the summary's note says it; --quiet says it as:
     run_id = done.stderr.split("resume with: dexbulk resume ")[1].split()[0]
+    quiet = invoke("star", "--ids", cid(20), "--quiet")
+    assert quiet.code == 4, quiet
+    error, hint = quiet.stderr.splitlines()
+    assert re.fullmatch(
+        r"error: cannot write the run journal \S+\.jsonl: No space left on device: "
+        r"sending stopped at once; 0 contact\(s\) not sent", error,
+    )  # fmt: skip
+    assert re.fullmatch(r"resume with: dexbulk resume \S{20}", hint)
 
     monkeypatch.setattr(Journal, "record_batch", real)
     resumed = invoke("resume", run_id, "--no-progress")
     assert resumed.code == 0, resumed
     # What the journal holds (4 confirmed) is not resent; the unrecorded batch is (safe).
-    assert sent(api)[6:] == [cid(i) for i in range(4, 10)]
+    assert sent(api)[7:] == [cid(i) for i in range(4, 10)]  # [6] was the --quiet run's
 
 
 def test_a_journal_that_cannot_be_created_sends_nothing(
