@@ -29,7 +29,7 @@ from dexbulk.batches import (
     send_all,
 )
 from dexbulk.errors import AuthRefused, ExitCode
-from dexbulk.journal import Journal
+from dexbulk.journal import Journal, JournalError
 from dexbulk.plan import Plan, Update
 from dexbulk.settings import BATCH_SIZE, CONCURRENCY, MAX_ATTEMPTS, RATE, TIMEOUT
 
@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from dexbulk.secret import ApiKey
 
 NOT_SENT = "not sent: the run stopped before this contact's batch"
+JOURNAL_FAILED = "journal-failed"
+"""The state of a run stopped because its journal could not be written."""
 
 
 class Sender(Protocol):
@@ -90,6 +92,9 @@ class RunResult:
     error: str | None = None
     """Why the run stopped early: the API could not be reached or used (one line naming the
     URL and the cause); ``state`` is then ``unreachable``."""
+    journal_error: str | None = None
+    """Why the journal could not be written, when it could not (the state is then
+    ``journal-failed`` unless only the end record was lost)."""
 
     @property
     def ok(self) -> list[ContactResult]:
@@ -114,12 +119,14 @@ class RunResult:
     @property
     def exit_code(self) -> ExitCode:
         """0 all updated; 1 Dex was reached and some contacts were not updated; 4 the API could
-        not be reached or used; 130 interrupted.
+        not be reached or used, or the journal could not be written; 130 interrupted.
 
         4 is the run stopped at the first sign of an unusable API, or no request got an answer
         from Dex at all (every contact sent failed after every retry and none was updated). A
         run that reached Dex and had contacts rejected, or not found, exits 1.
         """
+        if self.state == JOURNAL_FAILED:
+            return ExitCode.UNREACHABLE
         if self.state == "interrupted":
             return ExitCode.INTERRUPTED
         if self.state == "unreachable":
@@ -208,25 +215,35 @@ def execute(
     ``throttle_count`` and ``retry_count`` read the transport's run-wide counters, when it has
     them. ``progress`` is called with the number of contacts settled by each batch. Setting
     ``stop`` (Ctrl-C) takes no new batches; in-flight batches finish and are journaled.
-    An :class:`AuthRefused` is journaled and re-raised.
+    An :class:`AuthRefused` is journaled and re-raised. A journal that cannot be written
+    stops the run like ``stop`` does, with the state ``journal-failed`` (exit 4).
     """
     stop = stop or threading.Event()
     started = clock()
     sizer = BatchSizer(options.batch_size)
     settled: dict[str, ContactResult] = {}
     result = RunResult(journal.run_id if journal else None, plan.total, plan.duplicates, [])
+    journal_failed: list[JournalError] = []
 
-    updates: Sequence[Update] = plan.updates
-    if options.check_ids:
-        updates = _drop_unknown(updates, transport, settled, result)
+    def settle(report: BatchReport, *, by: str | None = None) -> None:
+        """The one place an outcome is recorded, whoever decided it: journal, then result.
 
-    def on_report(batch: list[Update], report: BatchReport) -> None:
-        if journal is not None:
-            journal.record_batch(report)
+        A journal that cannot be written stops the run at once (no new batch); what was
+        settled still reaches the result, so ``--results`` tells the truth about it.
+        """
+        if journal is not None and not journal_failed:
+            try:
+                journal.record_batch(report, by=by)
+            except JournalError as exc:
+                journal_failed.append(exc)
+                stop.set()
         if report.stopped is not None and result.error is None:
             result.error = report.stopped
         for contact in report.results:
             settled[contact.contact_id] = contact
+
+    def on_report(batch: list[Update], report: BatchReport) -> None:
+        settle(report)
         result.batches += 1
         result.requests += report.requests
         result.retries += report.retries
@@ -241,7 +258,15 @@ def execute(
     def process(batch: list[Update]) -> BatchReport:
         return process_batch(batch, transport.put_contacts, transport.existing_ids, sizer)
 
+    # Until the run ends on purpose, an unexpected error ends it "crashed" (resumable), never
+    # "completed": the journal must not say a run finished that did not.
+    result.state = "crashed"
     try:
+        updates: Sequence[Update] = plan.updates
+        if options.check_ids:
+            updates, missing = _drop_unknown(updates, transport, result)
+            if missing is not None:
+                settle(missing, by="check-ids")
         send_all(
             chunks(updates, sizer), process, concurrency=options.concurrency,
             on_report=on_report, stop=stop,
@@ -250,6 +275,8 @@ def execute(
             result.state = "interrupted"
         else:
             result.state = "unreachable" if result.error is not None else "completed"
+        if journal_failed:
+            result.state = JOURNAL_FAILED
     except AuthRefused:
         result.state = "auth-refused"
         raise
@@ -270,30 +297,44 @@ def execute(
             for u in plan.updates
         ]
         if journal is not None:
-            journal.finish(result.state, result.summary())
+            _end_journal(journal, result, journal_failed)
     return result
 
 
+def _end_journal(journal: Journal, result: RunResult, failed: list[JournalError]) -> None:
+    """Write the end record, or say why the journal stopped; never raise over the outcome."""
+    if not failed:
+        try:
+            journal.finish(result.state, result.summary())
+            return
+        except JournalError as exc:
+            result.journal_error = f"{exc.message}: the run's end was not recorded"
+            result.notes.append(result.journal_error)
+            return
+    journal.close()
+    result.journal_error = (
+        f"{failed[0].message}: sending stopped at once; {result.not_sent:,} contact(s) not sent"
+    )
+    result.notes.append(result.journal_error)
+
+
 def _drop_unknown(
-    updates: Sequence[Update],
-    transport: Sender,
-    settled: dict[str, ContactResult],
-    result: RunResult,
-) -> Sequence[Update]:
-    """``--check-ids``: settle contacts that are not the user's before sending anything."""
+    updates: Sequence[Update], transport: Sender, result: RunResult
+) -> tuple[Sequence[Update], BatchReport | None]:
+    """``--check-ids``: what to send, and the contacts that are not the user's, settled."""
     existing = transport.existing_ids([u.contact_id for u in updates])
     if existing is None:
         result.notes.append("--check-ids: Dex would not say which contacts exist; sent all")
-        return updates
-    for update in updates:
-        if update.contact_id not in existing:
-            settled[update.contact_id] = ContactResult(
-                update.contact_id, ContactState.NOT_FOUND, 404, NOT_FOUND, 0
-            )
-    missing = len(updates) - len(existing)
-    if missing:
-        result.notes.append(f"--check-ids: {missing} contact(s) not found; not sent")
-    return [u for u in updates if u.contact_id in existing]
+        return updates, None
+    missing = tuple(
+        ContactResult(u.contact_id, ContactState.NOT_FOUND, 404, NOT_FOUND, 0)
+        for u in updates
+        if u.contact_id not in existing
+    )
+    if not missing:
+        return updates, None
+    result.notes.append(f"--check-ids: {len(missing)} contact(s) not found; not sent")
+    return [u for u in updates if u.contact_id in existing], BatchReport(missing, 0, 0, 0)
 
 
 SAMPLE_SIZE = 5

@@ -2,37 +2,68 @@
 
 Records, one per line, in order:
 
-* ``start``: run ID, time, version, the command (the API key never), API URL, send options,
-  the shared patch if there is one.
+* ``start``: run ID, time, version, journal ``format``, the command (the API key never), API
+  URL, send options, the plan's ``total``, the shared patch if there is one.
 * ``ids`` / ``updates``: the plan, in chunks: contact IDs (with a shared patch) or whole
   ``{contactId, data}`` updates (per-contact data).
-* ``batch``: one per settled batch: which contacts Dex confirmed, which failed and why.
-  Written and fsync'd before the batch counts as done, so a crash loses at most the batches
-  that were in flight, and those are resent by ``resume`` (a PUT may safely be sent twice).
+* ``seal``: the plan is whole: how many contacts it holds and the SHA-256 of its lines. Written
+  (and fsync'd) before anything is sent; a journal without it, or whose plan does not match it,
+  is ``incomplete`` and never resumed (:mod:`dexbulk.journal_read`), so a run killed while its
+  plan was being written can never be finished with part of its contacts silently dropped.
+* ``batch``: one per settled batch, and one for the contacts ``--check-ids`` found missing:
+  which contacts Dex confirmed, which did not end updated and why. Written and fsync'd before
+  the batch counts as done, so a crash loses at most the batches that were in flight, and
+  those are resent by ``resume`` (a PUT may safely be sent twice).
 * ``resume``: a later ``dexbulk resume`` or ``retry`` continuing this run in the same file.
 * ``end``: the final state and counts of one invocation.
 
 Room is left for an ``undo``: a future ``before`` record can hold the prior values of a batch.
-A torn last line (the process was killed mid-write) is ignored when reading.
+A torn last line (the process was killed mid-write) is ignored when reading. Journals are
+created 0600 in a 0700 directory: they hold contact data. Whoever writes to a run holds its
+lock (:mod:`dexbulk.runlock`) for as long as it does.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
 import secrets
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any
 
 from dexbulk import __version__
-from dexbulk.batches import BatchReport, ContactResult, ContactState
-from dexbulk.errors import InvalidInput
-from dexbulk.plan import Plan, Update
+from dexbulk.batches import BatchReport
+from dexbulk.configfile import show_path
+from dexbulk.errors import DexbulkError, ExitCode
+from dexbulk.journal_read import (
+    FORMAT,
+    RunState,
+    find_run,
+    list_runs,
+    load_run,
+    printable,
+    read_run,
+)
+from dexbulk.plan import Plan
+from dexbulk.runlock import RunInUse, RunLock
+
+__all__ = [
+    "Journal", "JournalError", "RunState", "default_runs_dir", "find_run", "list_runs",
+    "load_run", "new_run_id", "printable", "private_dir", "read_run", "safe_argv",
+]  # fmt: skip
 
 _CHUNK = 1000
+_BASE32 = "0123456789abcdefghjkmnpqrstvwxyz"
+"""Crockford's base 32 in lower case: its characters sort in ASCII order, so IDs sort too."""
+
+
+class JournalError(DexbulkError):
+    """The run's journal could not be written: sending stops, since nothing new is recorded."""
+
+    exit_code = ExitCode.UNREACHABLE
 
 
 def default_runs_dir(environ: Mapping[str, str]) -> Path:
@@ -44,44 +75,114 @@ def default_runs_dir(environ: Mapping[str, str]) -> Path:
     return Path(platformdirs.user_state_dir("dexbulk")) / "runs"
 
 
-def new_run_id(now: datetime | None = None) -> str:
-    """A sortable, readable ID: ``2026-11-26T18-03-50.123-1a2b``.
+def private_dir(runs_dir: Path) -> None:
+    """Create the state dir and ``runs_dir`` 0700; tighten ``runs_dir`` if it is looser."""
+    runs_dir.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    runs_dir.mkdir(mode=0o700, exist_ok=True)
+    if runs_dir.stat().st_mode & 0o077:
+        runs_dir.chmod(0o700)
 
-    Milliseconds keep runs started within the same second in order, so ``last`` is the last.
+
+def new_run_id(now: datetime | None = None) -> str:
+    """A short ID that sorts by start time: ``20261126-180350-k3xq`` (UTC).
+
+    Of the last four characters, two count the millisecond, so runs started within the same
+    second still sort in order and ``last`` is the last; two are random, so runs started within
+    the same millisecond differ (and creating the journal with ``O_EXCL`` catches the rest).
+    These IDs sort after the older ``2026-11-26T18-03-50.123-1a2b`` form of the same year.
     """
     now = now or datetime.now(timezone.utc)
-    return f"{now:%Y-%m-%dT%H-%M-%S}.{now.microsecond // 1000:03d}-{secrets.token_hex(2)}"
+    ms = now.microsecond // 1000
+    tag = _BASE32[ms // 32] + _BASE32[ms % 32] + "".join(secrets.choice(_BASE32) for _ in "ab")
+    return f"{now:%Y%m%d-%H%M%S}-{tag}"
+
+
+def safe_argv(argv: Sequence[str]) -> list[str]:
+    """The command line as text that can always be written and shown (see :func:`printable`)."""
+    return [printable(arg) for arg in argv]
 
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-class Journal:
-    """Appends records to one run's file, each flushed and fsync'd."""
+def _line(record: Mapping[str, object]) -> bytes:
+    text = json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n"
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate in a value: JSON's \udcxx escape carries it, and reads it back.
+        return (json.dumps(record, separators=(",", ":")) + "\n").encode("ascii")
 
-    def __init__(self, path: Path, run_id: str, handle: IO[bytes]) -> None:
+
+class Journal:
+    """Appends records to one run's file, each written whole and fsync'd.
+
+    After a failed write nothing more is written (a half-written line followed by more lines
+    would break the file); every later write raises :class:`JournalError` at once.
+    """
+
+    def __init__(self, path: Path, run_id: str, fd: int, lock: RunLock | None = None) -> None:
         self.path = path
         self.run_id = run_id
-        self._file = handle
+        self._fd: int | None = fd
+        self._lock = lock
+        self._broken: JournalError | None = None
 
     @classmethod
     def create(
         cls, runs_dir: Path, plan: Plan, *, argv: Sequence[str], api_url: str,
         options: Mapping[str, object],
     ) -> Journal:  # fmt: skip
-        """Start a new run's journal and write its plan."""
-        runs_dir.mkdir(parents=True, exist_ok=True)
-        run_id = new_run_id()
-        path = runs_dir / f"{run_id}.jsonl"
-        journal = cls(path, run_id, path.open("xb"))
-        journal._write({
-            "type": "start", "run_id": run_id, "at": _now(), "version": __version__,
-            "command": plan.command, "argv": list(argv), "api_url": api_url,
-            "options": dict(options), "total": plan.total, "duplicates": plan.duplicates,
-            "sources": list(plan.sources),
+        """Start a new run: take its lock, write its plan, seal it. Nothing is sent before.
+
+        Raises :class:`JournalError` (nothing sent) when the journal cannot be written.
+        """
+        try:
+            private_dir(runs_dir)
+            journal = cls._new_file(runs_dir)
+        except OSError as exc:
+            raise _cannot(runs_dir, exc, "nothing was sent") from None
+        try:
+            journal._write_plan(plan, argv, api_url, options)
+        except JournalError as exc:
+            journal.close()
+            with contextlib.suppress(OSError):
+                journal.path.unlink()  # a plan that was never whole: nothing was sent from it
+            raise JournalError(f"{exc.message}; nothing was sent") from None
+        return journal
+
+    @classmethod
+    def _new_file(cls, runs_dir: Path) -> Journal:
+        for _ in range(10):
+            run_id = new_run_id()
+            path = runs_dir / f"{run_id}.jsonl"
+            try:
+                lock = RunLock.acquire(path, run_id)
+            except RunInUse:
+                continue
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
+            except FileExistsError:
+                lock.release()
+                continue
+            except BaseException:
+                lock.release()
+                raise
+            return cls(path, run_id, fd, lock)
+        raise FileExistsError(f"no free run ID in {runs_dir}")  # pragma: no cover
+
+    def _write_plan(
+        self, plan: Plan, argv: Sequence[str], api_url: str, options: Mapping[str, object]
+    ) -> None:
+        self._write({
+            "type": "start", "run_id": self.run_id, "at": _now(), "version": __version__,
+            "format": FORMAT, "command": printable(plan.command), "argv": safe_argv(argv),
+            "api_url": api_url, "options": dict(options), "total": plan.total,
+            "duplicates": plan.duplicates, "sources": list(plan.sources),
             "patch": dict(plan.patch) if plan.patch is not None else None,
         }, sync=False)  # fmt: skip
+        digest = hashlib.sha256()
         for start in range(0, plan.total, _CHUNK):
             chunk = plan.updates[start : start + _CHUNK]
             record: dict[str, object]
@@ -89,159 +190,116 @@ class Journal:
                 record = {"type": "ids", "ids": [u.contact_id for u in chunk]}
             else:
                 record = {"type": "updates", "items": [u.to_api() for u in chunk]}
-            journal._write(record, sync=False)
-        journal._sync()
-        return journal
+            digest.update(self._write(record, sync=False))
+        self._write({"type": "seal", "count": plan.total, "sha256": digest.hexdigest()})
+        _sync_dir(self.path.parent)
 
     @classmethod
     def reopen(cls, path: Path, run_id: str) -> Journal:
-        """Continue an existing run's journal (resume, retry)."""
-        _trim_torn_line(path)
-        return cls(path, run_id, path.open("ab"))
+        """Continue an existing run's journal (resume, retry); the caller holds its lock."""
+        try:
+            _trim_torn_line(path)
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+        except OSError as exc:
+            raise _cannot(path, exc, "nothing was sent") from None
+        return cls(path, run_id, fd)
 
-    def record_batch(self, report: BatchReport) -> None:
-        """Write one settled batch; returns only once it is on disk."""
+    def record_batch(self, report: BatchReport, *, by: str | None = None) -> None:
+        """Write one settled batch; returns only once it is on disk.
+
+        ``by`` names who settled it when it was not a request (``check-ids``).
+        """
         failed = [
             [r.contact_id, r.status, r.error, r.attempts, r.state.value]
             for r in report.results
             if not r.ok
         ]
-        self._write({
+        record: dict[str, object] = {
             "type": "batch", "at": _now(),
             "ok": [r.contact_id for r in report.results if r.ok],
             "failed": failed, "requests": report.requests, "retries": report.retries,
             "updated": report.updated,
-        })  # fmt: skip
+        }  # fmt: skip
+        if by is not None:
+            record["by"] = by
+        self._write(record)
 
     def record_resume(self, mode: str, argv: Sequence[str]) -> None:
         """Mark that a later invocation continues this run."""
-        self._write({"type": "resume", "at": _now(), "mode": mode, "argv": list(argv)})
+        self._write({"type": "resume", "at": _now(), "mode": mode, "argv": safe_argv(argv)})
 
     def finish(self, state: str, summary: Mapping[str, object]) -> None:
-        """Write the end of this invocation and close the file."""
-        self._write({"type": "end", "at": _now(), "state": state, "summary": dict(summary)})
-        self._file.close()
+        """Write the end of this invocation, close the file and let go of the run."""
+        try:
+            self._write({"type": "end", "at": _now(), "state": state, "summary": dict(summary)})
+        finally:
+            self.close()
 
     def close(self) -> None:
-        """Close without an end record (the run will read as interrupted)."""
-        self._file.close()
+        """Close without an end record (the run will read as interrupted); safe to repeat."""
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        if self._lock is not None:
+            self._lock.release()
 
-    def _write(self, record: Mapping[str, object], *, sync: bool = True) -> None:
-        line = json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n"
-        self._file.write(line.encode("utf-8"))
-        if sync:
-            self._sync()
+    def _write(self, record: Mapping[str, object], *, sync: bool = True) -> bytes:
+        if self._broken is not None:
+            raise self._broken
+        if self._fd is None:
+            raise JournalError(f"{show_path(self.path)}: the journal is closed")
+        line = _line(record)
+        try:
+            view = memoryview(line)
+            while view:
+                view = view[os.write(self._fd, view) :]
+            if sync:
+                os.fsync(self._fd)
+        except OSError as exc:
+            self._broken = _cannot(self.path, exc)
+            raise self._broken from None
+        return line
 
-    def _sync(self) -> None:
-        self._file.flush()
-        os.fsync(self._file.fileno())
+
+def _cannot(path: Path, exc: OSError, then: str = "") -> JournalError:
+    reason = exc.strerror or str(exc)
+    return JournalError(
+        f"cannot write the run journal {show_path(path)}: {reason}" + (f"; {then}" if then else "")
+    )
+
+
+def _sync_dir(directory: Path) -> None:
+    """Make the new file's name durable too (best effort: not every platform can)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _trim_torn_line(path: Path) -> None:
-    """Cut a half-written last line, so appended records start on a line of their own."""
-    data = path.read_bytes()
-    if data and not data.endswith(b"\n"):
-        with path.open("r+b") as handle:
-            handle.truncate(data.rfind(b"\n") + 1)
+    """Cut a half-written last line, so appended records start on a line of their own.
 
-
-@dataclass
-class RunState:
-    """A run as reconstructed from its journal."""
-
-    run_id: str
-    path: Path
-    start: dict[str, Any]
-    updates: list[Update]
-    confirmed: set[str] = field(default_factory=set)
-    failed: dict[str, ContactResult] = field(default_factory=dict)
-    state: str = "crashed"
-    ends: list[dict[str, Any]] = field(default_factory=list)
-    requests: int = 0
-    retries: int = 0
-
-    @property
-    def pending(self) -> list[Update]:
-        """Contacts not confirmed updated: never sent, in flight when it stopped, or failed."""
-        return [u for u in self.updates if u.contact_id not in self.confirmed]
-
-    @property
-    def failed_updates(self) -> list[Update]:
-        """Only the contacts whose last outcome was a failure."""
-        return [u for u in self.updates if u.contact_id in self.failed]
-
-    def summary(self) -> dict[str, object]:
-        """Counts for ``dexbulk runs``."""
-        return {
-            "runId": self.run_id, "at": self.start.get("at"), "command": self.start.get("command"),
-            "total": len(self.updates), "updated": len(self.confirmed),
-            "failed": len(self.failed),
-            "notSent": len(self.updates) - len(self.confirmed) - len(self.failed),
-            "state": self.state, "apiUrl": self.start.get("api_url"),
-        }  # fmt: skip
-
-
-def _records(path: Path) -> Iterator[dict[str, Any]]:
-    with path.open("rb") as handle:
-        for raw in handle:
-            if not raw.endswith(b"\n"):
-                return  # torn by a crash mid-write; the batch it described is resent
-            yield json.loads(raw)
-
-
-def load_run(runs_dir: Path, run_ref: str) -> RunState:
-    """Read a run back from its journal; ``run_ref`` is an ID, a unique prefix, or ``last``."""
-    path = find_run(runs_dir, run_ref)
-    records = _records(path)
-    start = next(records, None)
-    if start is None or start.get("type") != "start":
-        raise InvalidInput(f"{path}: not a dexbulk run journal")
-    patch = start.get("patch")
-    run = RunState(path.stem, path, start, [])
-    for record in records:
-        kind = record.get("type")
-        if kind == "ids":
-            run.updates.extend(Update(cid, patch or {}) for cid in record["ids"])
-        elif kind == "updates":
-            run.updates.extend(Update(i["contactId"], i["data"]) for i in record["items"])
-        elif kind == "batch":
-            for cid in record["ok"]:
-                run.confirmed.add(cid)
-                run.failed.pop(cid, None)
-            for cid, status, error, attempts, *rest in record["failed"]:
-                if cid not in run.confirmed:
-                    # Journals written before outcomes were recorded hold four items.
-                    state = ContactState(rest[0]) if rest else ContactState.FAILED
-                    run.failed[cid] = ContactResult(cid, state, status, error, attempts)
-            run.requests += record.get("requests", 0)
-            run.retries += record.get("retries", 0)
-        elif kind == "resume":
-            run.state = "crashed"
-        elif kind == "end":
-            run.state = record.get("state", "completed")
-            run.ends.append(record)
-    return run
-
-
-def find_run(runs_dir: Path, run_ref: str) -> Path:
-    """The journal file for a run ID, a unique prefix of one, or ``last``."""
-    paths = sorted(runs_dir.glob("*.jsonl")) if runs_dir.is_dir() else []
-    if run_ref == "last":
-        if not paths:
-            raise InvalidInput(f"no runs yet in {runs_dir}")
-        return paths[-1]
-    matches = [p for p in paths if p.stem.startswith(run_ref)]
-    if len(matches) == 1:
-        return matches[0]
-    if not matches:
-        raise InvalidInput(
-            f"no run {run_ref!r} in {runs_dir}", hint="list runs with 'dexbulk runs'"
-        )
-    names = ", ".join(p.stem for p in matches[:5])
-    raise InvalidInput(f"run {run_ref!r} is ambiguous: {names}")
-
-
-def list_runs(runs_dir: Path, limit: int = 20) -> list[RunState]:
-    """The most recent runs, newest first."""
-    paths = sorted(runs_dir.glob("*.jsonl"), reverse=True)[:limit] if runs_dir.is_dir() else []
-    return [load_run(runs_dir, p.stem) for p in paths]
+    Reads backwards from the end, a block at a time: a journal may hold a million contacts.
+    """
+    with path.open("r+b") as handle:
+        end = handle.seek(0, os.SEEK_END)
+        position = end
+        while position > 0:
+            block = min(65536, position)
+            handle.seek(position - block)
+            data = handle.read(block)
+            if position == end and data.endswith(b"\n"):
+                return
+            newline = data.rfind(b"\n")
+            if newline >= 0:
+                handle.truncate(position - block + newline + 1)
+                return
+            position -= block
+        handle.truncate(0)

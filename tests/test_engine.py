@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from dexbulk.answers import Outcome
-from dexbulk.batches import NOT_FOUND, ContactResult, ContactState
+from dexbulk.batches import NOT_FOUND, BatchReport, ContactResult, ContactState
 from dexbulk.engine import NOT_SENT, RunResult, SendOptions, describe, execute
 from dexbulk.errors import AuthRefused, ExitCode
-from dexbulk.journal import Journal, load_run
+from dexbulk.journal import Journal, JournalError, load_run
 from dexbulk.plan import Plan, Update
 from tests.conftest import TEST_KEY
 
@@ -296,6 +296,174 @@ def test_every_batch_is_journaled(tmp_path: Path) -> None:
     assert set(run.failed) == {cid(7)}
     assert run.requests == result.requests
     assert run.ends[-1]["summary"] == json.loads(json.dumps(result.summary()))
+
+
+class Boom(FakeTransport):
+    """A transport that fails in a way nobody planned for, on its second batch."""
+
+    def put_contacts(self, updates: Sequence[Update]) -> Outcome:
+        if len(self.sent) == 1:
+            raise RuntimeError("unexpected")
+        return super().put_contacts(updates)
+
+
+def test_an_unexpected_error_never_journals_completed(tmp_path: Path) -> None:
+    plan = plan_of(6)
+    options = SendOptions(batch_size=2, concurrency=1)
+    journal = journal_for(tmp_path, plan, options)
+    with pytest.raises(RuntimeError):
+        execute(plan, Boom(), options, journal=journal)
+    run = load_run(tmp_path, journal.run_id)
+    assert run.state == "crashed"
+    assert [u.contact_id for u in run.pending] == [cid(i) for i in range(2, 6)]
+
+
+# -- --check-ids reach the journal ---------------------------------------------------------
+
+
+def test_check_ids_failures_are_journaled(tmp_path: Path) -> None:
+    plan = plan_of(6)
+    unknown = [cid(1), cid(4)]
+    options = SendOptions(batch_size=10, check_ids=True)
+    journal = journal_for(tmp_path, plan, options)
+    result = execute(plan, FakeTransport(missing=unknown), options, journal=journal)
+    run = load_run(tmp_path, journal.run_id)
+    assert run.failed == {r.contact_id: r for r in result.failed}
+    assert set(run.failed) == set(unknown)
+    assert {r.state for r in run.failed.values()} == {ContactState.NOT_FOUND}
+    assert [u.contact_id for u in run.failed_updates] == unknown  # what retry --failed sends
+    records = [json.loads(line) for line in run.path.read_text().splitlines()]
+    by = [r for r in records if r.get("by") == "check-ids"]
+    assert len(by) == 1
+    assert by[0]["requests"] == 0
+    assert [f[0] for f in by[0]["failed"]] == unknown
+
+
+class Chaos(FakeTransport):
+    """Every way a contact can end: updated, rejected, missing, failed after retries."""
+
+    def __init__(self, *, failing: Sequence[str] = (), **kw: object) -> None:
+        super().__init__(**kw)  # type: ignore[arg-type]
+        self.failing = set(failing)
+
+    def put_contacts(self, updates: Sequence[Update]) -> Outcome:
+        if any(u.contact_id in self.failing for u in updates):
+            with self._lock:
+                self.sent.append([u.contact_id for u in updates])
+            return Outcome("failed", 503, None, "HTTP 503 after 5 attempts", 5)
+        return super().put_contacts(updates)
+
+
+SCENARIOS = {
+    "clean": ({}, {}),
+    "rejected": ({"bad": [cid(3), cid(11)]}, {}),
+    "missing": ({"missing": [cid(0), cid(17)]}, {}),
+    "check-ids": ({"missing": [cid(5), cid(6)]}, {"check_ids": True}),
+    "server-down": ({"failing": [cid(8)]}, {}),
+    "everything": ({"bad": [cid(2)], "missing": [cid(9)], "failing": [cid(14)]},
+                   {"check_ids": True}),
+    "stopped": ({"bad": [cid(1)]}, {"stop_after": 2}),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_counts_reconcile_in_the_result_and_the_journal(tmp_path: Path, scenario: str) -> None:
+    """selected = updated + failed + not sent, in the result, the journal, and between them."""
+    transport_args, option_args = SCENARIOS[scenario]
+    stop_after = option_args.pop("stop_after", None) if option_args else None
+    plan = plan_of(20)
+    options = SendOptions(batch_size=3, concurrency=2, **option_args)
+    journal = journal_for(tmp_path, plan, options)
+    stop = threading.Event()
+    seen: list[int] = []
+
+    def progress(n: int) -> None:
+        seen.append(n)
+        if stop_after is not None and len(seen) >= stop_after:
+            stop.set()
+
+    transport = Chaos(**transport_args)
+    result = execute(plan, transport, options, journal=journal, stop=stop, progress=progress)
+    summary = result.summary()
+    assert summary["selected"] == summary["confirmed"] + summary["failed"] + summary["notSent"]
+    assert len(result.results) == result.selected == plan.total
+    run = load_run(tmp_path, journal.run_id).summary()
+    assert run["total"] == run["updated"] + run["failed"] + run["notSent"]
+    assert (run["total"], run["updated"], run["failed"], run["notSent"]) == (
+        summary["selected"], summary["confirmed"], summary["failed"], summary["notSent"],
+    )  # fmt: skip
+    assert run["state"] == summary["state"]
+
+
+# -- a journal that cannot be written ------------------------------------------------------
+
+
+class BreakingJournal(Journal):
+    """A journal whose disk fills up after ``writes`` batch records."""
+
+    writes = 1
+
+    def record_batch(self, report: BatchReport, *, by: str | None = None) -> None:
+        if self.writes <= 0:
+            raise JournalError(f"cannot write the run journal {self.path}: No space left on device")
+        self.writes -= 1
+        super().record_batch(report, by=by)
+
+
+def breaking_journal(runs: Path, plan: Plan, options: SendOptions, writes: int) -> Journal:
+    journal = journal_for(runs, plan, options)
+    journal.__class__ = BreakingJournal
+    journal.writes = writes  # type: ignore[attr-defined]
+    return journal
+
+
+@pytest.mark.parametrize("concurrency", [1, 3])
+def test_a_journal_that_cannot_be_written_stops_the_run(tmp_path: Path, concurrency: int) -> None:
+    plan = plan_of(30)
+    options = SendOptions(batch_size=3, concurrency=concurrency)
+    journal = breaking_journal(tmp_path, plan, options, writes=1)
+    transport = FakeTransport()
+    result = execute(plan, transport, options, journal=journal)
+    assert result.state == "journal-failed"
+    assert result.exit_code == ExitCode.UNREACHABLE
+    # The second batch's record failed: no batch was taken after it; those in flight settled.
+    assert len(transport.sent) <= 1 + concurrency
+    sent = set(transport.sent_ids)
+    assert {r.contact_id for r in result.ok} == sent  # what was answered is not hidden
+    assert result.not_sent == 30 - len(sent) > 0
+    assert any("No space left on device: sending stopped at once" in n for n in result.notes)
+    run = load_run(tmp_path, journal.run_id)  # readable, and resumable for the rest
+    assert run.confirmed == set(transport.sent[0])
+    assert run.state == "crashed"
+    assert not (tmp_path / f"{journal.run_id}.lock").exists()
+
+
+def test_a_journal_that_cannot_record_check_ids_sends_nothing(tmp_path: Path) -> None:
+    plan = plan_of(6)
+    options = SendOptions(check_ids=True)
+    journal = breaking_journal(tmp_path, plan, options, writes=0)
+    transport = FakeTransport(missing=[cid(2)])
+    result = execute(plan, transport, options, journal=journal)
+    assert transport.sent == []
+    assert result.state == "journal-failed"
+    assert result.exit_code == ExitCode.UNREACHABLE
+    assert result.not_sent == 5
+    assert [r.state for r in result.failed] == [ContactState.NOT_FOUND]
+
+
+def test_an_end_that_cannot_be_written_is_noted_not_raised(tmp_path: Path) -> None:
+    plan = plan_of(3)
+    options = SendOptions()
+    journal = journal_for(tmp_path, plan, options)
+
+    def full(*_args: object, **_kw: object) -> None:
+        journal.close()
+        raise JournalError("cannot write the run journal X: No space left on device")
+
+    journal.finish = full  # type: ignore[method-assign]
+    result = execute(plan, FakeTransport(), options, journal=journal)
+    assert result.exit_code == ExitCode.OK
+    assert any("the run's end was not recorded" in n for n in result.notes)
 
 
 # -- figures -------------------------------------------------------------------------------

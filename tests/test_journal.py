@@ -1,9 +1,15 @@
-"""Tests for dexbulk.journal: the plan round trip, batch records, torn lines, finding runs."""
+"""Tests for dexbulk.journal: the plan round trip and seal, batch records, torn lines, finding
+runs, run IDs, file modes, locks taken by a new run, and journals that cannot be written."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import re
+import stat
 from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -11,8 +17,9 @@ import pytest
 from dexbulk import journal as journal_module
 from dexbulk.batches import BatchReport, ContactResult, ContactState
 from dexbulk.errors import InvalidInput
-from dexbulk.journal import Journal, find_run, list_runs, load_run
+from dexbulk.journal import Journal, JournalError, find_run, list_runs, load_run
 from dexbulk.plan import Plan, Update
+from dexbulk.runlock import RunInUse, RunLock, lock_path
 from dexbulk.secret import redact_argv
 from dexbulk.values import JSON
 from tests.conftest import TEST_KEY
@@ -92,8 +99,8 @@ def test_a_shared_patch_is_written_once(tmp_path: Path) -> None:
     journal = create(tmp_path, shared_plan(2500))
     journal.close()
     records = [json.loads(line) for line in journal.path.read_text().splitlines()]
-    assert [r["type"] for r in records] == ["start", "ids", "ids", "ids"]
-    assert [len(r["ids"]) for r in records[1:]] == [1000, 1000, 500]
+    assert [r["type"] for r in records] == ["start", "ids", "ids", "ids", "seal"]
+    assert [len(r["ids"]) for r in records[1:-1]] == [1000, 1000, 500]
     assert journal.path.read_text().count('"company"') == 1
 
 
@@ -101,7 +108,7 @@ def test_per_contact_plans_are_written_as_updates(tmp_path: Path) -> None:
     journal = create(tmp_path, per_contact_plan())
     journal.close()
     records = [json.loads(line) for line in journal.path.read_text().splitlines()]
-    assert [r["type"] for r in records] == ["start", "updates"]
+    assert [r["type"] for r in records] == ["start", "updates", "seal"]
     assert records[1]["items"] == [u.to_api() for u in per_contact_plan().updates]
 
 
@@ -278,16 +285,30 @@ def test_list_runs_newest_first(three_runs: Path, limit: int, expected: list[str
     assert [r.state for r in runs] == ["completed"] * len(expected)
 
 
-def test_new_run_ids_sort_by_time() -> None:
-    from datetime import datetime, timezone
+def _at(year: int, month: int, day: int, *rest: int) -> datetime:
+    return datetime(year, month, day, *rest, tzinfo=timezone.utc)
 
-    early = journal_module.new_run_id(datetime(2026, 1, 2, 3, 4, 5, 1000, tzinfo=timezone.utc))
-    same_second = journal_module.new_run_id(
-        datetime(2026, 1, 2, 3, 4, 5, 2000, tzinfo=timezone.utc)
-    )
-    late = journal_module.new_run_id(datetime(2026, 1, 2, 3, 4, 6, tzinfo=timezone.utc))
-    assert early.startswith("2026-01-02T03-04-05.001-")
-    assert early < same_second < late
+
+def test_new_run_ids_are_short_and_sort_by_time() -> None:
+    early = journal_module.new_run_id(_at(2026, 1, 2, 3, 4, 5, 1000))
+    same_second = journal_module.new_run_id(_at(2026, 1, 2, 3, 4, 5, 2000))
+    late_in_second = journal_module.new_run_id(_at(2026, 1, 2, 3, 4, 5, 999_000))
+    next_second = journal_module.new_run_id(_at(2026, 1, 2, 3, 4, 6))
+    assert re.fullmatch(r"20260102-030405-[0-9a-hjkmnp-tv-z]{4}", early)
+    assert len(early) == 20
+    assert early < same_second < late_in_second < next_second
+
+
+def test_new_run_ids_sort_after_the_old_form() -> None:
+    """`last` is the newest run across an upgrade: old IDs of the same day sort first."""
+    old = "2026-01-02T23-59-59.999-ffff"
+    assert old < journal_module.new_run_id(_at(2026, 1, 2, 0, 0, 0))
+    assert journal_module.new_run_id(_at(2026, 1, 1)) > "2025-12-31T23-59-59.999-ffff"
+
+
+def test_new_run_ids_differ_within_a_millisecond() -> None:
+    now = _at(2026, 1, 2, 3, 4, 5, 6000)
+    assert len({journal_module.new_run_id(now) for _ in range(50)}) > 1
 
 
 # -- the key -------------------------------------------------------------------------------
@@ -309,3 +330,127 @@ def test_the_journal_never_holds_the_key(tmp_path: Path) -> None:
         "dexbulk", "set", "--ids", "ids.txt", "--api-key", "<redacted>",
         "--api-key=<redacted>", "company=Acme",
     ]  # fmt: skip
+
+
+def test_a_command_line_that_is_not_utf8_is_stored_visibly(tmp_path: Path) -> None:
+    """`dexbulk set $'company=\\xff'`: argv holds a lone surrogate, which cannot be encoded."""
+    argv = ["dexbulk", "set", "company=\udcff", "--ids", cid(0)]
+    plan = Plan([Update(cid(0), {"company": "\udcff"})], "set company=\udcff",
+                patch={"company": "\udcff"})  # fmt: skip
+    journal = create(tmp_path, plan, argv)
+    journal.finish("completed", {})
+    run = load_run(tmp_path, journal.run_id)
+    assert run.start["argv"][2] == "company=\\xff"
+    assert run.updates == list(plan.updates)  # the value itself round-trips exactly
+    assert run.problem is None
+    journal.path.read_bytes().decode("utf-8")  # the file stays valid UTF-8
+
+
+# -- the seal ------------------------------------------------------------------------------
+
+
+def test_the_plan_is_sealed_with_its_count_and_checksum(tmp_path: Path) -> None:
+    journal = create(tmp_path, shared_plan(2500))
+    journal.close()
+    lines = journal.path.read_bytes().splitlines(keepends=True)
+    seal = json.loads(lines[-1])
+    assert seal["type"] == "seal"
+    assert seal["count"] == 2500
+    assert seal["sha256"] == hashlib.sha256(b"".join(lines[1:-1])).hexdigest()
+    assert json.loads(lines[0])["format"] == journal_module.FORMAT
+
+
+# -- files, modes, locks -------------------------------------------------------------------
+
+
+def test_journals_are_private(tmp_path: Path) -> None:
+    runs = tmp_path / "state" / "runs"
+    journal = create(runs, shared_plan(1))
+    journal.close()
+    assert stat.S_IMODE(journal.path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(runs.stat().st_mode) == 0o700
+    assert stat.S_IMODE(runs.parent.stat().st_mode) == 0o700
+
+
+def test_a_loose_runs_dir_is_tightened(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    runs.mkdir(mode=0o755)
+    runs.chmod(0o755)
+    create(runs, shared_plan(1)).close()
+    assert stat.S_IMODE(runs.stat().st_mode) == 0o700
+
+
+def test_a_new_run_holds_its_lock_until_it_ends(tmp_path: Path) -> None:
+    journal = create(tmp_path, shared_plan(1))
+    with pytest.raises(RunInUse, match=f"in use by process {os.getpid()}"):
+        RunLock.acquire(journal.path, journal.run_id)
+    journal.finish("completed", {})
+    assert not lock_path(journal.path).exists()
+    RunLock.acquire(journal.path, journal.run_id).release()
+
+
+# -- a journal that cannot be written ------------------------------------------------------
+
+
+def _disk_full(journal: Journal) -> None:
+    """Point the journal's descriptor at /dev/full: every write fails with ENOSPC."""
+    full = os.open("/dev/full", os.O_WRONLY)
+    os.dup2(full, journal._fd)  # type: ignore[arg-type]
+    os.close(full)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_full_disk_raises_once_then_refuses_every_write(tmp_path: Path) -> None:
+    journal = create(tmp_path, shared_plan(2))
+    _disk_full(journal)
+    with pytest.raises(JournalError, match=r"cannot write the run journal .*No space left"):
+        journal.record_batch(report([cid(0)]))
+    with pytest.raises(JournalError, match="No space left"):
+        journal.record_batch(report([cid(1)]))
+    with pytest.raises(JournalError):
+        journal.finish("completed", {})
+    assert not lock_path(journal.path).exists()  # let go of the run all the same
+
+
+def test_a_read_only_runs_dir_is_a_journal_error_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A read-only directory, as the kernel answers it to anyone but root (CI runs as root).
+    runs = tmp_path / "runs"
+    runs.mkdir(mode=0o700)
+    real_open = os.open
+
+    def refuse(path: object, flags: int, *args: object) -> int:
+        if str(path).endswith(".jsonl") and flags & os.O_CREAT:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", refuse)
+    with pytest.raises(JournalError, match="Permission denied.*nothing was sent"):
+        create(runs, shared_plan(1))
+    assert [p for p in runs.iterdir() if p.suffix == ".jsonl"] == []
+
+
+def test_a_runs_dir_that_cannot_be_made_is_a_journal_error(tmp_path: Path) -> None:
+    (tmp_path / "state").write_text("a file where the state directory should be")
+    with pytest.raises(JournalError, match=r"cannot write the run journal .*; nothing was sent"):
+        create(tmp_path / "state" / "runs", shared_plan(1))
+
+
+def test_a_plan_that_cannot_be_written_whole_leaves_no_journal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writes = 0
+    real = os.write
+
+    def write(fd: int, data: bytes) -> int:
+        nonlocal writes
+        writes += 1
+        if writes == 3:  # the second chunk of the plan
+            raise OSError(28, "No space left on device")
+        return real(fd, data)
+
+    monkeypatch.setattr(journal_module.os, "write", write)
+    with pytest.raises(JournalError, match="No space left on device; nothing was sent"):
+        create(tmp_path, shared_plan(2500))
+    assert list(tmp_path.iterdir()) == []

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from dexbulk.settings import Settings
 from dexbulk.engine import RunResult, SendOptions, describe
+from dexbulk.journal import JournalError
 
 
 @dataclass
@@ -184,16 +185,16 @@ def send_plan(
         )
         try:
             result = _execute(plan, target, key, output, env, console, resume_of)
-        except AuthRefused as exc:
+        except (AuthRefused, JournalError) as exc:
             # Nothing was updated; the files still say so, so '--from failed.txt' works later.
+            why = (
+                "authentication refused"
+                if isinstance(exc, AuthRefused)
+                else "the run journal could not be written"
+            )
+            status = exc.status if isinstance(exc, AuthRefused) else None
             refused = [
-                ContactResult(
-                    u.contact_id,
-                    ContactState.NOT_SENT,
-                    exc.status,
-                    "not sent: authentication refused",
-                    0,
-                )
+                ContactResult(u.contact_id, ContactState.NOT_SENT, status, f"not sent: {why}", 0)
                 for u in plan.updates
             ]
             for stream, write in (
@@ -213,6 +214,8 @@ def send_plan(
         # --quiet drops the summary, not the errors: failed contacts and the way to finish.
         console = render.make_console(env.stderr, no_color=output.no_color)
         render.render_failures(console, result)
+        if result.journal_error:  # the summary's notes say it; --quiet has no summary
+            console.print(f"error: {result.journal_error}", markup=False, soft_wrap=True)
         render.render_next_step(console, result)
     else:
         verbose = output.verbose or output.debug
@@ -237,7 +240,9 @@ def _open_output(files: ExitStack, path: str | None, env: Env) -> IO[str] | None
     if path == "-":
         return env.stdout
     try:
-        return files.enter_context(open(path, "w", encoding="utf-8"))
+        # Contact data: created readable by the user only (an existing file keeps its mode).
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        return files.enter_context(os.fdopen(fd, "w", encoding="utf-8"))
     except OSError as exc:
         raise InvalidInput(f"{path}: cannot write ({exc.strerror})") from None
 
@@ -254,6 +259,7 @@ def _execute(
     options = target.options
     runs_dir = default_runs_dir(env.environ)
     if resume_of is None:
+        # Takes the new run's lock and seals its plan before anything is sent.
         journal = Journal.create(
             runs_dir, plan, argv=redact_argv(env.argv), api_url=target.api_url,
             options=options.to_json(),
@@ -261,9 +267,14 @@ def _execute(
     else:
         from dexbulk.journal import find_run
 
+        # The caller (cli/runs.py) holds the run's lock from before it read the journal.
         run_id, mode = resume_of
         journal = Journal.reopen(find_run(runs_dir, run_id), run_id)
-        journal.record_resume(mode, redact_argv(env.argv))
+        try:
+            journal.record_resume(mode, redact_argv(env.argv))
+        except JournalError as exc:
+            journal.close()
+            raise JournalError(f"{exc.message}; nothing was sent") from None
     stop = threading.Event()
     progress_on = not (output.no_progress or output.quiet)
     try:

@@ -24,6 +24,7 @@ from rich.markup import escape
 from rich.segment import Segment
 from rich.table import Table
 
+from dexbulk.engine import JOURNAL_FAILED
 from dexbulk.text import escape_json_text, has_controls, printable
 
 if TYPE_CHECKING:
@@ -214,7 +215,7 @@ def render_failures(console: Console, result: RunResult) -> None:
 def render_next_step(console: Console, result: RunResult) -> None:
     """Why the run stopped early, if it did, and how to finish it (:func:`next_step`)."""
     if result.error is not None:
-        console.print(f"error: {result.error}", markup=False, soft_wrap=True)
+        console.print(f"error: {printable(result.error, keep='')}", markup=False, soft_wrap=True)
     step = next_step(result)
     if step:
         console.print(step, markup=False, soft_wrap=True)
@@ -228,7 +229,7 @@ def next_step(result: RunResult) -> str | None:
     """
     if not result.run_id:
         return None
-    if result.state == "interrupted" or result.not_sent:
+    if result.state in ("interrupted", JOURNAL_FAILED) or result.not_sent:
         return f"resume with: dexbulk resume {result.run_id}"
     if any(r.state.retryable for r in result.failed):
         return f"retry the failures with: dexbulk retry {result.run_id} --failed"

@@ -5,7 +5,7 @@ into a :class:`~dexbulk.plan.Plan` and send it like any update.
 """
 
 from dataclasses import replace
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -20,10 +20,15 @@ from dexbulk.cli.options import (
 )
 from dexbulk.errors import ExitCode, InvalidInput
 
+if TYPE_CHECKING:
+    from dexbulk.journal import RunState
+
 RunId = Annotated[
     str,
     typer.Argument(
-        help="A run ID, a unique prefix of one, or 'last'.", show_default=False, metavar="RUN_ID"
+        help="A run ID, a unique prefix or ending of one (e.g. its last 4 characters), or 'last'.",
+        show_default=False,
+        metavar="RUN_ID",
     ),
 ]
 
@@ -45,7 +50,11 @@ def runs_list(
     from dexbulk.journal import default_runs_dir, list_runs
 
     e = Env()
-    runs = list_runs(default_runs_dir(e.environ), limit)
+    problems: list[str] = []
+    runs = list_runs(default_runs_dir(e.environ), limit, problems=problems)
+    for problem in problems:
+        # One unreadable journal must not hide the others: say so, and list the rest.
+        print(f"warning: skipped {problem}", file=e.stderr)
     if as_json:
         render.write_json(e.stdout, [run.summary() for run in runs])
     else:
@@ -58,7 +67,8 @@ def runs_show(run_id: RunId, as_json: JsonFlag = False) -> None:
     Example: [bold]dexbulk runs show last[/bold]
     """
     from dexbulk.cli import render
-    from dexbulk.journal import default_runs_dir, load_run
+    from dexbulk.configfile import show_path
+    from dexbulk.journal import default_runs_dir, load_run, printable
 
     e = Env()
     run = load_run(default_runs_dir(e.environ), run_id)
@@ -66,12 +76,12 @@ def runs_show(run_id: RunId, as_json: JsonFlag = False) -> None:
     document["argv"] = run.start.get("argv")
     document["patch"] = run.start.get("patch")
     document["options"] = run.start.get("options")
-    document["journal"] = str(run.path)
+    document["journal"] = show_path(run.path)
     document["failures"] = [
         {k: v for k, v in r.to_json().items() if k != "ok"} for r in run.failed.values()
     ]
     if as_json:
-        render.write_json(e.stdout, document)
+        render.write_json(e.stdout, printable(document))
         return
     from dexbulk.cli.tables import render_run
 
@@ -79,12 +89,30 @@ def runs_show(run_id: RunId, as_json: JsonFlag = False) -> None:
 
 
 def _continue(run_id: str, mode: str, send: SendArgs, output: OutputArgs) -> ExitCode:
-    from dexbulk.cli.context import send_plan
-    from dexbulk.journal import default_runs_dir, load_run
-    from dexbulk.plan import Plan
+    from dexbulk.configfile import show_path
+    from dexbulk.journal import JournalError, default_runs_dir, find_run, read_run
+    from dexbulk.runlock import RunLock, lock_path
 
     e = Env()
-    run = load_run(default_runs_dir(e.environ), run_id)
+    path = find_run(default_runs_dir(e.environ), run_id)
+    # Locked before it is read: a second resume must not read the same pending contacts.
+    try:
+        lock = RunLock.acquire(path, path.stem)
+    except OSError as exc:
+        where = show_path(lock_path(path))
+        raise JournalError(
+            f"cannot lock the run: {where}: {exc.strerror}; nothing was sent"
+        ) from None
+    with lock:
+        run = read_run(path)
+        run.check_resumable()
+        return _send_rest(run, mode, send, output, e)
+
+
+def _send_rest(run: "RunState", mode: str, send: SendArgs, output: OutputArgs, e: Env) -> ExitCode:
+    from dexbulk.cli.context import send_plan
+    from dexbulk.plan import Plan
+
     updates = run.pending if mode == "resume" else run.failed_updates
     if not updates:
         what = "every contact is confirmed updated" if mode == "resume" else "no failures"
@@ -134,7 +162,7 @@ def retry(
 ) -> ExitCode:
     """Resend only the contacts of a run that failed.
 
-    Example: [bold]dexbulk retry 2026-11-26T18-03-50.123-1a2b --failed[/bold]
+    Example: [bold]dexbulk retry 20261126-180350-k3xq --failed[/bold]
     """
     if not failed:
         raise InvalidInput("retry resends failures only; use 'dexbulk resume' for the rest")

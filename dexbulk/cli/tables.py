@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from dexbulk.configfile import show_path
 from dexbulk.text import printable
 
 if TYPE_CHECKING:
@@ -166,7 +167,11 @@ def render_run(console: Console, run: RunState) -> None:
     console.print(
         f"command line: {command_line(run.start.get('argv'))}", markup=False, soft_wrap=True
     )
-    console.print(f"journal: {printable(str(run.path), keep='')}", markup=False, soft_wrap=True)
+    journal = printable(show_path(run.path), keep="")
+    console.print(f"journal: {journal}", markup=False, soft_wrap=True)
+    if run.problem:
+        problem = printable(run.problem, keep="")
+        console.print(f"incomplete: {problem}; it cannot be resumed", markup=False, soft_wrap=True)
     for failure in run.failed.values():
         reason = printable(failure.error or "", keep="")
         console.print(f"  ✗ {failure.contact_id}: {reason}", markup=False, soft_wrap=True)
