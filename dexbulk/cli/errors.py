@@ -61,9 +61,20 @@ def _usage_error(exc: Any, argv: Sequence[str]) -> NoReturn:
         # Typer's coercion says what was expected but not what was typed.
         message = message.replace("Invalid value for ", f"Invalid value '{token}' for ", 1)
     print(f"error: {scrub(message, argv)}", file=sys.stderr)
-    if exc.ctx is not None:
+    if message.startswith("Got unexpected extra argument") and _has_uuid(message):
+        # `dexbulk star ID ID`: say where IDs go instead of pointing at --help.
+        from dexbulk.plan import IDS_HINT
+
+        print(f"hint: {IDS_HINT}", file=sys.stderr)
+    elif exc.ctx is not None:
         print(f"hint: '{exc.ctx.command_path} --help' shows what it accepts", file=sys.stderr)
     sys.exit(exc.exit_code)
+
+
+def _has_uuid(text: str) -> bool:
+    import re
+
+    return re.search(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", text, re.IGNORECASE) is not None
 
 
 def scrub(message: str, argv: Sequence[str]) -> str:
