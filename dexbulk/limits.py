@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from typing import TypeAlias
 
 from dexbulk.errors import InvalidInput
 
@@ -46,14 +47,17 @@ def _pairs(pairs: list[tuple[str, object]]) -> dict[str, object]:
 
     Marking instead of raising lets :func:`check_tree` name the item and path of the repeat.
     """
-    out: dict[str, object] = {}
-    for key, value in pairs:
-        if key in out:
-            marked = _DuplicateKeys(pairs)
+    out = dict(pairs)  # in C: the common case costs no Python loop
+    if len(out) == len(pairs):
+        return out
+    marked = _DuplicateKeys(out)
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
             marked.duplicate = key
-            return marked
-        out[key] = value
-    return out
+            break
+        seen.add(key)
+    return marked
 
 
 def load_json(text: str) -> object:
@@ -78,28 +82,47 @@ def _too_deep() -> InvalidInput:
     return InvalidInput(f"nested deeper than {MAX_DEPTH} levels of lists and objects")
 
 
+_Trail: TypeAlias = "tuple[object, _Trail] | None"
+"""Where a node sits: (its key or index, its parent's trail); None at the top."""
+
+
 def check_tree(value: object, where: str, depth: int = 1) -> None:
     """Refuse nesting deeper than :data:`MAX_DEPTH` and objects with a repeated key.
 
     ``depth`` is the nesting level of ``value`` itself within its document. Iterative, so it
-    is safe on any input (the validators that run after it recurse).
+    is safe on any input (the validators that run after it recurse). The path of a repeated
+    key is only put into words when there is one: this runs on every item of large files.
     """
-    stack: list[tuple[object, int, str]] = [(value, depth, "")]
+    stack: list[tuple[object, int, _Trail]] = [(value, depth, None)]
     while stack:
-        item, level, path = stack.pop()
-        children: Iterable[tuple[str, object]]
+        item, level, trail = stack.pop()
         if isinstance(item, dict):
             if isinstance(item, _DuplicateKeys):
+                path = _path(trail)
                 at = f" (in {path})" if path else ""
                 raise InvalidInput(f"{where}: key {_quoted(item.duplicate)} appears twice{at}")
-            children = ((f"{path}.{key}" if path else str(key), v) for key, v in item.items())
+            children: Iterable[tuple[object, object]] = item.items()
         elif isinstance(item, list):
-            children = ((f"{path}[{i}]", v) for i, v in enumerate(item))
+            children = enumerate(item)
         else:
             continue
         if level > MAX_DEPTH:
             raise _too_deep().at(where)
-        stack.extend((child, level + 1, child_path) for child_path, child in children)
+        for key, child in children:
+            if isinstance(child, (dict, list)):
+                stack.append((child, level + 1, (key, trail)))
+
+
+def _path(trail: _Trail) -> str:
+    """``data.company`` or ``[1].b.c[0]`` from a trail of keys and indexes, outermost first."""
+    steps: list[object] = []
+    while trail is not None:
+        key, trail = trail
+        steps.append(key)
+    text = ""
+    for step in reversed(steps):
+        text += f"[{step}]" if isinstance(step, int) else f".{step}" if text else str(step)
+    return text
 
 
 def _quoted(key: str) -> str:
