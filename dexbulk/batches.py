@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from dexbulk.answers import Outcome
 from dexbulk.limits import MAX_BODY_BYTES
-from dexbulk.plan import Update, data_size, item_overhead
+from dexbulk.plan import Update, cut
 
 NOT_FOUND = "not found or not yours (Dex did not update it)"
 
@@ -111,29 +111,8 @@ def chunks(
     updates: Iterable[Update], sizer: BatchSizer, max_bytes: int = MAX_BODY_BYTES
 ) -> Iterator[list[Update]]:
     """Yield batches lazily, each as large as the sizer allows at the time it is cut, and
-    never larger than ``max_bytes`` as a request body.
-
-    A contact over ``max_bytes`` on its own goes alone (plans refuse such contacts before a run:
-    :func:`dexbulk.plan.check_sizes`). A data object shared by many contacts is measured once.
-    """
-    batch: list[Update] = []
-    size = 2  # the body's "[" and "]"
-    last: object = None
-    data_bytes = 0
-    for update in updates:
-        if update.data is not last:
-            last, data_bytes = update.data, data_size(update.data)
-        item = data_bytes + item_overhead(update.contact_id)
-        if batch and size + item - 1 > max_bytes:  # - 1: the last item needs no comma
-            yield batch
-            batch, size = [], 2
-        batch.append(update)
-        size += item
-        if len(batch) >= sizer.size:
-            yield batch
-            batch, size = [], 2
-    if batch:
-        yield batch
+    never larger than ``max_bytes`` as a request body (see :func:`dexbulk.plan.cut`)."""
+    return cut(updates, lambda: sizer.size, max_bytes)
 
 
 def process_batch(

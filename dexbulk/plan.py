@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from dexbulk.errors import InvalidInput
@@ -127,12 +127,17 @@ class Plan:
         return len(self.updates)
 
     def batch_count(self, batch_size: int) -> int:
-        """How many requests the plan takes at ``batch_size`` (before any splitting)."""
-        return math.ceil(self.total / batch_size) if self.total else 0
+        """How many requests the plan takes at ``batch_size`` (before any splitting), the
+        request-size limit included."""
+        if self.patch is not None and self.updates:  # one data object: every batch alike
+            per_batch = len(next(cut(self.updates, lambda: batch_size)))
+            return math.ceil(self.total / per_batch)
+        return sum(1 for _ in cut(self.updates, lambda: batch_size))
 
     def first_body(self, batch_size: int) -> list[dict[str, JSON]]:
         """The body of the first request, exactly as it will be sent."""
-        return [u.to_api() for u in self.updates[:batch_size]]
+        first = next(cut(self.updates, lambda: batch_size), [])
+        return [u.to_api() for u in first]
 
 
 def encoded_size(update: Update) -> int:
@@ -161,6 +166,35 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 def _compact(value: object) -> bytes:
     # Must match transport.compact_json, which sends the body; plan.py does not import requests.
     return _ENCODER.encode(value).encode("utf-8")
+
+
+def cut(
+    updates: Iterable[Update], size: Callable[[], int], max_bytes: int = MAX_BODY_BYTES
+) -> Iterator[list[Update]]:
+    """Cut ``updates`` into request bodies of at most ``size()`` contacts (asked at each cut, so
+    it may shrink during a run) and at most ``max_bytes`` of JSON.
+
+    A contact over ``max_bytes`` on its own goes alone (plans refuse such contacts before a
+    run: :func:`check_sizes`). A data object shared by many contacts is measured once.
+    """
+    batch: list[Update] = []
+    total = 2  # the body's "[" and "]"
+    last: Mapping[str, JSON] | None = None
+    data_bytes = 0
+    for update in updates:
+        if update.data is not last:
+            last, data_bytes = update.data, data_size(update.data)
+        item = data_bytes + item_overhead(update.contact_id)
+        if batch and total + item - 1 > max_bytes:  # - 1: the last item needs no comma
+            yield batch
+            batch, total = [], 2
+        batch.append(update)
+        total += item
+        if len(batch) >= size():
+            yield batch
+            batch, total = [], 2
+    if batch:
+        yield batch
 
 
 def check_sizes(updates: Iterable[Update], source: str = "") -> None:

@@ -670,3 +670,15 @@ def test_a_shared_change_over_the_request_limit_is_refused() -> None:
 def test_updates_just_under_the_limit_are_planned() -> None:
     updates = [Update(A, big_data((4 << 20) - 20_000))]
     assert plan_for_updates(updates, "apply x").total == 1
+
+
+def test_the_dry_run_counts_and_shows_batches_cut_by_bytes() -> None:
+    """--dry-run shows the first request exactly as it will be sent, size limit included."""
+    ids = [f"00000000-0000-4000-8000-{i:012d}" for i in range(1_000)]
+    shared = Plan.for_ids(ids, {"description": "x" * 10_000})
+    assert shared.batch_count(500) == 3
+    assert len(shared.first_body(500)) == 416  # 10,079 bytes a contact, 4 MiB a request
+    per_contact = plan_for_updates([Update(i, {"description": "x" * 10_000}) for i in ids], "x")
+    assert per_contact.batch_count(500) == 3
+    assert per_contact.batch_count(100) == 10
+    assert Plan.for_ids(ids, {"starred": True}).batch_count(100) == 10
