@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from dexbulk.answers import Outcome
-from dexbulk.plan import Update
+from dexbulk.limits import MAX_BODY_BYTES
+from dexbulk.plan import Update, cut
 
 NOT_FOUND = "not found or not yours (Dex did not update it)"
 
@@ -109,16 +110,12 @@ class BatchSizer:
             return None
 
 
-def chunks(updates: Iterable[Update], sizer: BatchSizer) -> Iterator[list[Update]]:
-    """Yield batches lazily, each as large as the sizer allows at the time it is cut."""
-    batch: list[Update] = []
-    for update in updates:
-        batch.append(update)
-        if len(batch) >= sizer.size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+def chunks(
+    updates: Iterable[Update], sizer: BatchSizer, max_bytes: int = MAX_BODY_BYTES
+) -> Iterator[list[Update]]:
+    """Yield batches lazily, each as large as the sizer allows at the time it is cut, and
+    never larger than ``max_bytes`` as a request body (see :func:`dexbulk.plan.cut`)."""
+    return cut(updates, lambda: sizer.size, max_bytes)
 
 
 def process_batch(

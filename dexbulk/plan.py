@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from dexbulk.errors import InvalidInput
 from dexbulk.fields import FIELDS, FieldKind, lookup, suggest
-from dexbulk.values import JSON, coerce, normalize_uuid, quote, validate, validate_data
+from dexbulk.limits import MAX_BODY_BYTES, check_tree, load_json, size_text
+from dexbulk.values import JSON, coerce, is_uuid, normalize_uuid, quote, validate, validate_data
+
+IDS_HINT = "contact IDs go after --ids (--ids ID,ID) or in a file (--from FILE)"
+"""The hint for a contact ID typed where a field or item was expected."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,17 +127,103 @@ class Plan:
         return len(self.updates)
 
     def batch_count(self, batch_size: int) -> int:
-        """How many requests the plan takes at ``batch_size`` (before any splitting)."""
-        return math.ceil(self.total / batch_size) if self.total else 0
+        """How many requests the plan takes at ``batch_size`` (before any splitting), the
+        request-size limit included."""
+        if self.patch is not None and self.updates:  # one data object: every batch alike
+            per_batch = len(next(cut(self.updates, lambda: batch_size)))
+            return math.ceil(self.total / per_batch)
+        return sum(1 for _ in cut(self.updates, lambda: batch_size))
 
     def first_body(self, batch_size: int) -> list[dict[str, JSON]]:
         """The body of the first request, exactly as it will be sent."""
-        return [u.to_api() for u in self.updates[:batch_size]]
+        first = next(cut(self.updates, lambda: batch_size), [])
+        return [u.to_api() for u in first]
+
+
+def encoded_size(update: Update) -> int:
+    """Bytes ``update`` takes in a request body (``dex.encode_batch``'s compact UTF-8 JSON)."""
+    return len(_compact(update.to_api()))
+
+
+def data_size(data: Mapping[str, JSON]) -> int:
+    """Bytes a data object takes in a request body, as :func:`encoded_size` counts them."""
+    return len(_compact(data if isinstance(data, dict) else dict(data)))
+
+
+def item_overhead(contact_id: str) -> int:
+    """Bytes an update takes besides its data object: ``{"contactId":"…","data":…}`` and a comma."""
+    if contact_id.isascii() and contact_id.isprintable() and not _ESCAPED & set(contact_id):
+        return len(contact_id) + _ITEM_FRAME  # a UUID: nothing to escape, no need to encode
+    return len(_compact({"contactId": contact_id, "data": None})) - len("null") + 1
+
+
+_ITEM_FRAME = len('{"contactId":"","data":},')
+_ESCAPED = frozenset('"\\')
+# One encoder for every measurement: json.dumps(..., separators=...) builds a new one per call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
+def _compact(value: object) -> bytes:
+    # Must match transport.compact_json, which sends the body; plan.py does not import requests.
+    return _ENCODER.encode(value).encode("utf-8")
+
+
+def cut(
+    updates: Iterable[Update], size: Callable[[], int], max_bytes: int = MAX_BODY_BYTES
+) -> Iterator[list[Update]]:
+    """Cut ``updates`` into request bodies of at most ``size()`` contacts (asked at each cut, so
+    it may shrink during a run) and at most ``max_bytes`` of JSON.
+
+    A contact over ``max_bytes`` on its own goes alone (plans refuse such contacts before a
+    run: :func:`check_sizes`). A data object shared by many contacts is measured once.
+    """
+    batch: list[Update] = []
+    total = 2  # the body's "[" and "]"
+    last: Mapping[str, JSON] | None = None
+    data_bytes = 0
+    for update in updates:
+        if update.data is not last:
+            last, data_bytes = update.data, data_size(update.data)
+        item = data_bytes + item_overhead(update.contact_id)
+        if batch and total + item - 1 > max_bytes:  # - 1: the last item needs no comma
+            yield batch
+            batch, total = [], 2
+        batch.append(update)
+        total += item
+        if len(batch) >= size():
+            yield batch
+            batch, total = [], 2
+    if batch:
+        yield batch
+
+
+def check_sizes(updates: Iterable[Update], source: str = "") -> None:
+    """Refuse any contact whose update alone is over :data:`~dexbulk.limits.MAX_BODY_BYTES`.
+
+    Batches are cut below that limit (:func:`dexbulk.batches.chunks`), so a contact over it
+    could never be sent; saying so now, before any request, beats a rejection mid-run. A data
+    object shared by many contacts is measured once.
+    """
+    last: Mapping[str, JSON] | None = None
+    size = 0
+    for update in updates:
+        if update.data is not last:
+            last, size = update.data, data_size(update.data)
+        total = size + item_overhead(update.contact_id) + 2  # + "[]"
+        if total > MAX_BODY_BYTES:
+            where = f"{source}: " if source else ""
+            raise InvalidInput(
+                f"{where}contact {update.contact_id}: its update is {size_text(total)} as JSON, "
+                f"over the {size_text(MAX_BODY_BYTES)} limit of one request",
+                hint="shorten the largest values (lists, linkedin_data) of this contact",
+            )
 
 
 def plan_for_selection(selection: Selection, patch: Patch, command: str) -> Plan:
     """The same data object for every selected contact."""
     data = patch.data
+    if selection.ids:
+        check_sizes([Update(selection.ids[0], data)])  # one data object, and every ID is as long
     return Plan(
         updates=[Update(cid, data) for cid in selection.ids],
         command=command,
@@ -147,6 +237,7 @@ def plan_for_updates(
     updates: Sequence[Update], command: str, *, duplicates: int = 0, source: str = ""
 ) -> Plan:
     """Per-contact data objects, as read from a file in the API's own shape."""
+    check_sizes(updates, source)
     return Plan(
         updates=updates,
         command=command,
@@ -180,6 +271,8 @@ def parse_items(tokens: Sequence[str]) -> Patch:
 def _parse_item(token: str) -> tuple[str, JSON]:
     equals = token.find("=")
     if equals < 0:
+        if is_uuid(token):
+            raise InvalidInput("a contact ID, where FIELD=VALUE was expected", hint=IDS_HINT)
         known = FIELDS.get(token) or FIELDS.get(suggest(token) or "")
         example = known.example if known else "company=Acme"
         raise InvalidInput(f"expected FIELD=VALUE or FIELD:=JSON, e.g. {example}")
@@ -191,11 +284,14 @@ def _parse_item(token: str) -> tuple[str, JSON]:
     if not is_json:
         return name, coerce(name, text)
     try:
-        value = json.loads(text)
+        value = load_json(text)
     except json.JSONDecodeError as error:
         hint = None if field.takes_json else f"for plain text, use {name}={text}"
         problem = f"not valid JSON after ':=' ({error.msg} at column {error.colno})"
         raise InvalidInput(problem, hint=hint) from None
+    except InvalidInput as error:
+        raise error.at(f"field '{name}'") from None
+    check_tree(value, f"field '{name}'")
     return name, validate(name, value)
 
 
@@ -203,6 +299,8 @@ def unset_fields(names: Sequence[str]) -> Patch:
     """A patch that clears every named field (sends ``null``); names may be comma-separated."""
     data: dict[str, JSON] = {}
     for name in (part.strip() for value in names for part in value.split(",")):
+        if name and is_uuid(name):
+            raise InvalidInput(f"{quote(name)} is a contact ID, not a field", hint=IDS_HINT)
         if name:
             data[lookup(name).name] = None
     if not data:

@@ -29,6 +29,7 @@ from dexbulk.fields import (
     FieldKind,
     lookup,
 )
+from dexbulk.limits import MAX_TEXT_CHARS, check_tree
 
 JSON: TypeAlias = "bool | int | float | str | list[JSON] | dict[str, JSON] | None"
 """Any JSON value, as produced by :func:`json.loads`."""
@@ -61,8 +62,8 @@ def quote(value: object) -> str:
         return "'" + (text if len(text) <= 60 else text[:57] + "...") + "'"
     try:
         text = json.dumps(value, ensure_ascii=False, allow_nan=False)
-    except (TypeError, ValueError):
-        text = repr(value)
+    except (TypeError, ValueError, RecursionError):
+        text = kind_of(value)  # not JSON, or too deep to show: say what it is
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -148,6 +149,13 @@ def _parse_enum(field: Field, text: str, path: str) -> str:
     raise _fail(path, f"{quote(text)} is not a known {what} (expected one of: {expected})")
 
 
+def _check_text(value: str, path: str) -> str:
+    if len(value) > MAX_TEXT_CHARS:
+        problem = f"{len(value):,} characters, over the limit of {MAX_TEXT_CHARS:,} for text"
+        raise _fail(path, f"{quote(value)} is {problem}")
+    return value
+
+
 def _check_int(field: Field, value: int, path: str) -> int:
     low, high = INT_RANGES.get(field.name, (-(2**31), 2**31 - 1))
     if not low <= value <= high:
@@ -168,6 +176,11 @@ def coerce(name: str, text: str) -> JSON:
     field = lookup(name)
     if field.takes_json:
         raise _fail(name, f"needs a JSON value: use {name}:=JSON, e.g. {field.example}")
+    if not text.strip():
+        # "company=" is more often a shell variable that came out empty than a wish for "".
+        empty = f"; for an empty string, {name}:='\"\"'" if field.kind is FieldKind.STRING else ""
+        hint = f"to clear it, use 'dexbulk unset {name}'{empty}"
+        raise InvalidInput(f"field '{name}': no value after '='", hint=hint)
     try:
         return _coerce_text(field, text)
     except InvalidInput as error:
@@ -184,11 +197,15 @@ def _coerce_text(field: Field, text: str) -> JSON:
             return word in _TRUE
         raise _fail(name, f"{quote(text)} is not a boolean (expected true or false)")
     if kind is FieldKind.INTEGER:
-        if not re.fullmatch(r"[+-]?[0-9]+", text.strip()):
+        digits = text.strip()
+        if not re.fullmatch(r"[+-]?[0-9]+", digits):
             raise _fail(name, f"{quote(text)} is not an integer (expected a whole number)")
-        return _check_int(field, int(text), name)
+        if len(digits.lstrip("+-").lstrip("0")) > 18:  # int() of 4,300+ digits raises
+            low, high = INT_RANGES.get(name, (-(2**31), 2**31 - 1))
+            raise _fail(name, f"{quote(text)} is out of range (expected {low} to {high})")
+        return _check_int(field, int(digits), name)
     if kind is FieldKind.STRING:
-        return text
+        return _check_text(text, name)
     return _STRING_RULES[kind](field, text, name)
 
 
@@ -233,6 +250,15 @@ def _typed(expected: str, test: Callable[[object], bool]) -> Validator:
     return check
 
 
+def _text(check: Validator) -> Validator:
+    def checked(value: object, path: str) -> JSON:
+        text = check(value, path)
+        assert isinstance(text, str)
+        return _check_text(text, path)
+
+    return checked
+
+
 def _number(low: int, high: int) -> Validator:
     def check(value: object, path: str) -> JSON:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -254,8 +280,8 @@ def _uuid(value: object, path: str) -> JSON:
 _SCALARS: dict[str, Validator] = {
     "any": _any,
     "uuid": _uuid,
-    "str": _typed("a string", lambda v: isinstance(v, str)),
-    "text": _typed("a non-empty string", lambda v: isinstance(v, str) and bool(v.strip())),
+    "str": _text(_typed("a string", lambda v: isinstance(v, str))),
+    "text": _text(_typed("a non-empty string", lambda v: isinstance(v, str) and bool(v.strip()))),
     "int": _typed("an integer", lambda v: isinstance(v, int) and not isinstance(v, bool)),
     "lat": _number(-90, 90),
     "lng": _number(-180, 180),
@@ -316,6 +342,7 @@ def validate(name: str, value: object) -> JSON:
         return None
     kind = field.kind
     if field.takes_json:
+        check_tree(value, f"field '{name}'")  # the checks below recurse: bound the depth first
         return _check(SHAPES[name], value, name)
     if kind is FieldKind.BOOLEAN:
         if not isinstance(value, bool):
@@ -327,7 +354,9 @@ def validate(name: str, value: object) -> JSON:
         return _check_int(field, value, name)
     if not isinstance(value, str):
         raise _expect(name, _TEXT_EXPECTED.get(kind, "a string"), value)
-    return value if kind is FieldKind.STRING else _STRING_RULES[kind](field, value, name)
+    if kind is FieldKind.STRING:
+        return _check_text(value, name)
+    return _STRING_RULES[kind](field, value, name)
 
 
 def validate_data(data: Mapping[str, object]) -> dict[str, JSON]:

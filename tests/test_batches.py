@@ -19,6 +19,7 @@ from dexbulk.batches import (
     process_batch,
     send_all,
 )
+from dexbulk.dex import encode_batch
 from dexbulk.errors import AuthRefused
 from dexbulk.plan import Update
 
@@ -187,6 +188,48 @@ def test_chunks_keep_every_update_in_order() -> None:
     batches = list(chunks(plan, BatchSizer(5)))
     assert [len(b) for b in batches] == [5, 5, 5, 5, 3]
     assert [u for b in batches for u in b] == plan
+
+
+def body_sizes(batches: list[list[Update]]) -> list[int]:
+    return [len(encode_batch(b)) for b in batches]
+
+
+@pytest.mark.parametrize("limit", [1_000, 4_096, 10_000, 50_000])
+def test_chunks_cut_by_bytes_exactly_at_the_limit(limit: int) -> None:
+    """Each body stays within the limit, and taking one more contact would have crossed it."""
+    plan = [Update(cid(i), {"company": "x" * (i % 700)}) for i in range(300)]
+    batches = list(chunks(plan, BatchSizer(100), max_bytes=limit))
+    assert [u for b in batches for u in b] == plan
+    for batch, size in zip(batches, body_sizes(batches), strict=True):
+        assert size <= limit or len(batch) == 1
+        following = plan.index(batch[-1]) + 1
+        if len(batch) < 100 and following < len(plan):
+            assert len(encode_batch([*batch, plan[following]])) > limit
+
+
+def test_chunks_cut_by_count_or_bytes_whichever_comes_first() -> None:
+    plan = updates(250)
+    assert [len(b) for b in chunks(plan, BatchSizer(100))] == [100, 100, 50]
+    small = list(chunks(plan, BatchSizer(100), max_bytes=2_000))
+    assert max(body_sizes(small)) <= 2_000
+    assert len(small) > 3
+
+
+def test_chunks_send_a_contact_over_the_limit_alone() -> None:
+    plan = [
+        Update(cid(0), {"company": "a"}),
+        Update(cid(1), {"company": "x" * 5_000}),
+        Update(cid(2), {"company": "b"}),
+    ]
+    assert [len(b) for b in chunks(plan, BatchSizer(100), max_bytes=1_000)] == [1, 1, 1]
+
+
+def test_chunks_default_to_the_4_mib_limit() -> None:
+    big = {"description": "x" * 10_000}
+    plan = [Update(cid(i), big) for i in range(1_000)]  # 10 MB in all
+    batches = list(chunks(plan, BatchSizer(500)))
+    assert max(body_sizes(batches)) <= 4 << 20
+    assert [len(b) for b in batches] == [416, 416, 168]  # 10,079 bytes a contact
 
 
 def test_too_large_shrinks_the_size_and_settles_everything() -> None:

@@ -426,7 +426,7 @@ def test_a_read_only_runs_dir_is_a_journal_error_and_leaves_nothing(
         return real_open(path, flags, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(os, "open", refuse)
-    with pytest.raises(JournalError, match="Permission denied.*nothing was sent"):
+    with pytest.raises(JournalError, match=r"Permission denied.*nothing was sent"):
         create(runs, shared_plan(1))
     assert [p for p in runs.iterdir() if p.suffix == ".jsonl"] == []
 

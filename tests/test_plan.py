@@ -10,7 +10,20 @@ import pytest
 
 from dexbulk.errors import InvalidInput
 from dexbulk.inputs.patches import load_patch
-from dexbulk.plan import Patch, Update, UpdateList, flag_patch, parse_items, unset_fields
+from dexbulk.plan import (
+    IDS_HINT,
+    Patch,
+    Plan,
+    Update,
+    UpdateList,
+    data_size,
+    encoded_size,
+    flag_patch,
+    item_overhead,
+    parse_items,
+    plan_for_updates,
+    unset_fields,
+)
 
 A = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
 B = "0b5e7f0a-1111-4222-8333-944455556666"
@@ -38,7 +51,7 @@ def error_of(call: object) -> InvalidInput:
         ),
         (["description=a=b"], {"description": "a=b"}),
         (["description=x:=y"], {"description": "x:=y"}),
-        (["company="], {"company": ""}),
+        (['company:=""'], {"company": ""}),
         (["starred=yes", "is_archived=0"], {"starred": True, "is_archived": False}),
         (
             ["birthday_year=1990", "birthday=1990-05-02"],
@@ -454,7 +467,7 @@ def test_load_patch_conflicting_duplicates(
         (
             "u.csv",
             "name,company\nAda,A\n",
-            "u.csv: no contactId, contact_id or id column (found: name, company)",
+            "u.csv: no contactId, contact_id, Contact ID or id column (found: 'name', 'company')",
         ),
         (
             "u.csv",
@@ -574,3 +587,98 @@ def test_load_patch_bad_format_and_missing_file(tmp_path: Path) -> None:
     missing = str(tmp_path / "nope.yaml")
     message = str(error_of(lambda: load_patch(missing, stdin=io.StringIO())))
     assert message == f"{missing}: no such file"
+
+
+# -- mistakes people make with items (issue 15) and hostile items (issue 11) --------------------
+
+
+@pytest.mark.parametrize(
+    ("call", "expected", "hint"),
+    [
+        (
+            lambda: parse_items(["company=Acme", A]),
+            f"'{A}': a contact ID, where FIELD=VALUE was expected",
+            IDS_HINT,
+        ),
+        (lambda: unset_fields(["company", A]), f"'{A}' is a contact ID, not a field", IDS_HINT),
+        (
+            lambda: parse_items(["company="]),
+            "'company=': field 'company': no value after '='",
+            "to clear it, use 'dexbulk unset company'; for an empty string, company:='\"\"'",
+        ),
+    ],
+)
+def test_items_that_are_ids_or_empty_say_what_to_do(call: object, expected: str, hint: str) -> None:
+    error = error_of(call)
+    assert str(error) == expected
+    assert error.hint == hint
+
+
+def test_ids_hint_names_the_options() -> None:
+    assert IDS_HINT == "contact IDs go after --ids (--ids ID,ID) or in a file (--from FILE)"
+
+
+@pytest.mark.parametrize(
+    ("token", "expected"),
+    [
+        (
+            "linkedin_data:=" + '{"a":' * 100_000 + "1" + "}" * 100_000,
+            "field 'linkedin_data': nested deeper than 64 levels",
+        ),
+        ("linkedin_data:=" + "[" * 100 + "]" * 100, "field 'linkedin_data': nested deeper"),
+        ('linkedin_data:={"a": 1, "a": 2}', "field 'linkedin_data': key 'a' appears twice"),
+        ("birthday_year:=" + "1" * 5000, "a number too long to read"),
+        ("birthday_year=" + "1" * 5000, "is out of range (expected 1 to 9999)"),
+    ],
+)
+def test_hostile_items_are_one_line_errors(token: str, expected: str) -> None:
+    assert expected in str(error_of(lambda: parse_items([token])))
+
+
+# -- request-size limit ------------------------------------------------------------------------
+
+
+def test_encoded_size_is_the_size_sent() -> None:
+    from dexbulk.dex import encode_batch
+
+    batch = [
+        Update(A, {"company": "Ünïcødé ✓", "linkedin_data": {"q": 'a "quoted" \\ \n text'}}),
+        Update(B, {"starred": True, "birthday": None}),
+    ]
+    assert len(encode_batch(batch)) == 2 + sum(encoded_size(u) for u in batch) + 1
+    for update in batch:
+        assert encoded_size(update) == item_overhead(update.contact_id) - 1 + data_size(update.data)
+
+
+def big_data(size: int) -> dict[str, object]:
+    return {"linkedin_data": {"chunks": ["x" * 9_000] * (size // 9_000)}}
+
+
+def test_a_contact_over_the_request_limit_is_refused_when_the_plan_is_built() -> None:
+    updates = [Update(A, {"company": "Acme"}), Update(B, big_data(5 << 20))]
+    error = error_of(lambda: plan_for_updates(updates, "apply x", source="big.jsonl"))
+    assert str(error).startswith(f"big.jsonl: contact {B}: its update is 5 MiB as JSON")
+    assert str(error).endswith("over the 4 MiB limit of one request")
+
+
+def test_a_shared_change_over_the_request_limit_is_refused() -> None:
+    patch = Patch.of(big_data(5 << 20))
+    error = error_of(lambda: Plan.for_ids([A, B], patch))
+    assert str(error).startswith(f"contact {A}: its update is 5 MiB as JSON, over the 4 MiB")
+
+
+def test_updates_just_under_the_limit_are_planned() -> None:
+    updates = [Update(A, big_data((4 << 20) - 20_000))]
+    assert plan_for_updates(updates, "apply x").total == 1
+
+
+def test_the_dry_run_counts_and_shows_batches_cut_by_bytes() -> None:
+    """--dry-run shows the first request exactly as it will be sent, size limit included."""
+    ids = [f"00000000-0000-4000-8000-{i:012d}" for i in range(1_000)]
+    shared = Plan.for_ids(ids, {"description": "x" * 10_000})
+    assert shared.batch_count(500) == 3
+    assert len(shared.first_body(500)) == 416  # 10,079 bytes a contact, 4 MiB a request
+    per_contact = plan_for_updates([Update(i, {"description": "x" * 10_000}) for i in ids], "x")
+    assert per_contact.batch_count(500) == 3
+    assert per_contact.batch_count(100) == 10
+    assert Plan.for_ids(ids, {"starred": True}).batch_count(100) == 10

@@ -183,7 +183,6 @@ def test_every_example_is_valid_input(name: str) -> None:
     [
         ("company", "Acme", "Acme"),
         ("company", "  spaced  ", "  spaced  "),
-        ("company", "", ""),
         ("company", "null", "null"),
         ("description", "a=b:=c", "a=b:=c"),
         ("starred", "true", True),
@@ -279,7 +278,7 @@ def test_frequency_spellings(text: str, api: str) -> None:
             "maybe",
             ["field 'starred': 'maybe' is not a boolean (expected true or false)"],
         ),
-        ("starred", "", ["field 'starred': '' is not a boolean"]),
+        ("starred", "", ["field 'starred': no value after '='"]),
         ("birthday_year", "19x0", ["field 'birthday_year': '19x0' is not an integer"]),
         ("birthday_year", "1990.0", ["'1990.0' is not an integer"]),
         ("birthday_year", "0", ["field 'birthday_year': 0 is out of range", "1 to 9999"]),
@@ -312,10 +311,27 @@ def test_coerce_errors(name: str, text: str, fragments: list[str]) -> None:
     assert_error(lambda: coerce(name, text), *fragments)
 
 
-@pytest.mark.parametrize("text", ["", "  ", "null"])
-def test_coerce_blank_or_null_hints_at_clearing(text: str) -> None:
-    error = assert_error(lambda: coerce("birthday", text), "is not a date")
+CLEAR = "to clear it, use 'dexbulk unset "
+
+
+def test_coerce_null_hints_at_clearing() -> None:
+    error = assert_error(lambda: coerce("birthday", "null"), "is not a date")
     assert error.hint == "to clear it, use birthday:=null"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "hint"),
+    [
+        ("company", "", CLEAR + "company'; for an empty string, company:='\"\"'"),
+        ("job_title", "   ", CLEAR + "job_title'; for an empty string, job_title:='\"\"'"),
+        ("birthday", "", CLEAR + "birthday'"),
+        ("starred", " ", CLEAR + "starred'"),
+    ],
+)  # fmt: skip
+def test_coerce_empty_value_is_an_error_with_a_hint(name: str, text: str, hint: str) -> None:
+    """'company=' used to send "" (erasing the company): now it asks what was meant."""
+    error = assert_error(lambda: coerce(name, text), f"field '{name}': no value after '='")
+    assert error.hint == hint
 
 
 def test_coerce_error_quotes_newlines_on_one_line() -> None:
@@ -577,3 +593,70 @@ def test_uuid_helpers(text: str, expected: str | None) -> None:
 def test_quote_and_kind_of(value: object, shown: str, kind: str) -> None:
     assert quote(value) == shown
     assert kind_of(value) == kind
+
+
+# -- bounds (issue 11 item 3) ------------------------------------------------------------------
+
+
+def deep(levels: int) -> object:
+    value: object = {}
+    for _ in range(levels):
+        value = {"a": value}
+    return value
+
+
+@pytest.mark.parametrize(
+    ("call", "fragment"),
+    [
+        (
+            lambda: coerce("company", "x" * 10_001),
+            "is 10,001 characters, over the limit of 10,000 for text",
+        ),
+        (lambda: validate("description", "x" * 20_000), "field 'description': 'xxxx"),
+        (
+            lambda: validate("contact_emails", [{"email": "x" * 10_001}]),
+            "field 'contact_emails[0].email'",
+        ),
+        (
+            lambda: validate("legacy_contact_addresses", [{"formatted": "x" * 10_001}]),
+            "over the limit of 10,000",
+        ),
+    ],
+)
+def test_text_is_bounded(call: object, fragment: str) -> None:
+    """10 MB of company sent to 1,000 contacts made ten 1 GB requests."""
+    assert_error(call, fragment)
+
+
+def test_text_at_the_limit_is_accepted() -> None:
+    assert coerce("company", "x" * 10_000) == "x" * 10_000
+    assert validate("company", "x" * 10_000) == "x" * 10_000
+
+
+@pytest.mark.parametrize(
+    "digits", ["1" * 5000, "-" + "9" * 20, "+" + "1" * 19, "0" * 30 + "1" * 19]
+)
+def test_integers_too_long_for_python_are_out_of_range(digits: str) -> None:
+    """int() of 4,300+ digits raises ValueError: it used to crash dexbulk with a traceback."""
+    assert_error(lambda: coerce("birthday_year", digits), "is out of range (expected 1 to 9999)")
+
+
+def test_leading_zeros_do_not_make_an_integer_too_long() -> None:
+    assert coerce("birthday_year", "0" * 30 + "1990") == 1990
+
+
+def test_validate_refuses_deep_values_without_recursion_error() -> None:
+    with pytest.raises(InvalidInput) as excinfo:
+        validate("linkedin_data", deep(100_000))
+    assert (
+        str(excinfo.value)
+        == "field 'linkedin_data': nested deeper than 64 levels of lists and objects"
+    )
+
+
+def test_validate_accepts_reasonable_nesting() -> None:
+    assert validate("linkedin_data", deep(60)) == deep(60)
+
+
+def test_quote_survives_a_value_too_deep_to_print() -> None:
+    assert quote(deep(100_000)) == "an object"

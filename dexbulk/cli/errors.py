@@ -118,8 +118,18 @@ def _usage_error(exc: Any, argv: Sequence[str]) -> _Exit:
     if token is not None and message.startswith("Invalid value for "):
         # Typer's coercion says what was expected but not what was typed.
         message = message.replace("Invalid value for ", f"Invalid value '{token}' for ", 1)
-    hint = f"'{exc.ctx.command_path} --help' shows what it accepts" if exc.ctx else None
+    if message.startswith("Got unexpected extra argument") and _has_uuid(message):
+        # `dexbulk star ID ID`: say where IDs go instead of pointing at --help.
+        from dexbulk.plan import IDS_HINT
+
+        hint: str | None = IDS_HINT
+    else:
+        hint = f"'{exc.ctx.command_path} --help' shows what it accepts" if exc.ctx else None
     return _error(exc.exit_code, message, hint, argv)
+
+
+def _has_uuid(text: str) -> bool:
+    return re.search(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", text, re.IGNORECASE) is not None
 
 
 def _internal_error(exc: BaseException, argv: Sequence[str]) -> _Exit:

@@ -33,6 +33,7 @@ class SelectArgs:
     ids: list[str]
     from_: list[str]
     input_format: str
+    id_column: str | None
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,10 @@ _SELECT: dict[str, tuple[Any, Any]] = {
     "input_format": (
         Annotated[str, _opt("--input-format", panel=SELECT_PANEL, help="Format of ID files: auto, lines, csv, tsv, json, jsonl.", metavar="FORMAT")],
         "auto",
+    ),
+    "id_column": (
+        Annotated[str | None, _opt("--id-column", panel=SELECT_PANEL, help="The CSV column (or JSON key) holding the contact IDs, in ID files and CSV patch files \\[default: contactId, contact_id, Contact ID or id, any case].", metavar="NAME")],
+        None,
     ),
 }  # fmt: skip
 
@@ -155,7 +160,7 @@ def _with_group(argname: str, cls: type, spec: dict[str, tuple[Any, Any]]) -> Ca
 
 
 def selection_options(command: F) -> F:
-    """Add --ids, --from and --input-format as ``select: SelectArgs``."""
+    """Add --ids, --from, --input-format and --id-column as ``select: SelectArgs``."""
     return _with_group("select", SelectArgs, _SELECT)(command)
 
 
@@ -175,6 +180,25 @@ PatchFormat = Annotated[
         "--format",
         help="Patch file format: auto (by extension), json, yaml, jsonl, csv.",
         metavar="FORMAT",
+        show_default=False,
+    ),
+]
+
+ColumnsOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--columns",
+        help="Apply only these columns of a CSV/TSV patch file (comma-separated; repeatable); the others are ignored.",
+        metavar="COLUMN,COLUMN",
+        show_default=False,
+    ),
+]
+IgnoreColumnsOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--ignore-columns",
+        help="Leave these columns of a CSV/TSV patch file out (comma-separated; repeatable).",
+        metavar="COLUMN,COLUMN",
         show_default=False,
     ),
 ]

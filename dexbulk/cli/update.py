@@ -16,6 +16,8 @@ from dexbulk.cli.errors import EXIT_CODES_EPILOG
 from dexbulk.cli.help import DexbulkCommand
 from dexbulk.cli.options import (
     UPDATE_PANEL,
+    ColumnsOption,
+    IgnoreColumnsOption,
     OutputArgs,
     PatchFormat,
     SelectArgs,
@@ -57,7 +59,7 @@ def _send_selected(
     e = Env()
     selection = select_ids(
         ids_options=select.ids, from_paths=select.from_, stdin=e.stdin,
-        stdin_is_tty=e.stdin_isatty, fmt=select.input_format,
+        stdin_is_tty=e.stdin_isatty, fmt=select.input_format, id_column=select.id_column,
     )  # fmt: skip
     plan = plan_for_selection(selection, patch, command)
     return send_plan(plan, send, output, e)
@@ -155,22 +157,28 @@ def apply(
     send: SendArgs,
     output: OutputArgs,
     fmt: PatchFormat = "auto",
+    columns: ColumnsOption = None,
+    ignore_columns: IgnoreColumnsOption = None,
 ) -> ExitCode:
     """Apply a patch file.
 
     A mapping of fields (YAML/JSON) applies to every selected contact; a list of
     {contactId, data} (the API's own body), JSON Lines of those, or a CSV with a contactId
     column and one column per field (empty cell = unchanged) names its own contacts.
+    A CSV column that is not a field is an error: pick columns with --columns or
+    leave some out with --ignore-columns.
 
-    Example: [bold]dexbulk apply patch.yaml --from ids.txt[/bold]  ·  [bold]dexbulk apply updates.csv[/bold]
+    Example: [bold]dexbulk apply patch.yaml --from ids.txt[/bold]  ·  [bold]dexbulk apply people.csv --columns company,job_title[/bold]
     """
     from dexbulk.cli.context import send_plan
     from dexbulk.errors import InvalidInput
     from dexbulk.inputs.patches import load_patch
+    from dexbulk.inputs.sheets import Columns
     from dexbulk.plan import Patch, plan_for_updates
 
     e = Env()
-    loaded = load_patch(file, stdin=e.stdin, fmt=fmt)
+    chosen = Columns.parse(select.id_column, columns or [], ignore_columns or [])
+    loaded = load_patch(file, stdin=e.stdin, fmt=fmt, columns=chosen)
     if isinstance(loaded, Patch):
         if file == "-" and not (select.ids or select.from_):
             raise InvalidInput(

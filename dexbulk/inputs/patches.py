@@ -8,18 +8,27 @@ errors name the file, line or item.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
 from dexbulk.errors import InvalidInput
-from dexbulk.fields import FIELDS, Field, suggest
-from dexbulk.inputs.ids import STDIN_NAME, file_error, id_column, json_lines
+from dexbulk.inputs.ids import STDIN_NAME, file_error, json_lines
+from dexbulk.inputs.reading import (
+    HEAD_CHARS,
+    Prefixed,
+    TextSource,
+    lines,
+    not_text,
+    open_text,
+    read_head,
+    read_whole,
+)
+from dexbulk.inputs.sheets import Columns, load_csv
+from dexbulk.limits import MAX_DOCUMENT_BYTES, MAX_YAML_BYTES, check_tree, load_json
 from dexbulk.plan import Patch, Update, UpdateList
-from dexbulk.values import JSON, coerce, kind_of, normalize_uuid, quote, validate, validate_data
+from dexbulk.values import kind_of, normalize_uuid, quote, validate_data
 
 PATCH_FORMATS = ("auto", "json", "yaml", "jsonl", "csv", "tsv")
 _EXTENSIONS = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".jsonl": "jsonl"}
@@ -27,65 +36,103 @@ _EXTENSIONS |= {".ndjson": "jsonl", ".csv": "csv", ".tsv": "tsv"}
 _SHAPE = "a mapping of fields or a list of {contactId, data}"
 
 
-def load_patch(source: str, *, stdin: TextIO, fmt: str = "auto") -> Patch | list[Update]:
+def load_patch(
+    source: str,
+    *,
+    stdin: TextIO,
+    fmt: str = "auto",
+    columns: Columns | None = None,
+) -> Patch | list[Update]:
     """Read a patch file (``-`` is stdin) into one :class:`Patch` or per-contact updates.
 
     ``fmt`` is auto, json, yaml, jsonl, csv or tsv; auto goes by the file extension, then by the
     content. Shapes: a mapping of fields → Patch; a list of ``{"contactId", "data"}`` (the API
     body) or JSON Lines of them → :class:`UpdateList`; JSON Lines holding one plain mapping →
-    Patch; CSV/TSV with a contactId/contact_id/id column and one column per field →
-    UpdateList. In CSV an empty cell leaves the field unchanged, the exact cell ``null``
-    (lower case) clears it, cells of list/object fields are JSON, and a row with nothing to
-    change is skipped and counted. A contact repeated with identical data is kept once and
-    counted; repeated with different data, it is an error naming both places.
+    Patch; CSV/TSV with an ID column and one column per field → UpdateList (see
+    :mod:`dexbulk.inputs.sheets`; ``columns`` picks its columns). In CSV an empty cell leaves
+    the field unchanged, the exact cell ``null`` (lower case) clears it, cells of list/object
+    fields are JSON, and a row with nothing to change is skipped and counted. A contact
+    repeated with identical data is kept once and counted; repeated with different data, it is
+    an error naming both places. A key given twice in one JSON or YAML object is an error.
+
+    Reading is bounded (:mod:`dexbulk.limits`): JSON Lines and CSV are read a line at a time,
+    JSON and YAML documents are refused over their size limit, YAML aliases are refused.
     """
     if fmt not in PATCH_FORMATS:
         raise InvalidInput(
             f"unknown patch format '{fmt}' (expected one of: {', '.join(PATCH_FORMATS)})"
         )
+    columns = columns or Columns()
     name = STDIN_NAME if source == "-" else source
+    if fmt == "auto" and source != "-":
+        fmt = _EXTENSIONS.get(Path(source).suffix.lower(), "auto")
     try:
-        text = stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8-sig")
+        if source == "-":
+            return _load(stdin, name, fmt, columns)
+        with open_text(source) as stream:
+            return _load(stream, name, fmt, columns)
     except (OSError, UnicodeDecodeError) as error:
         raise file_error(name, error) from None
-    text = text.removeprefix("\ufeff")
-    if not text.strip():
-        raise InvalidInput(f"{name}: empty, nothing to change")
+
+
+def _load(stream: TextSource, name: str, fmt: str, columns: Columns) -> Patch | list[Update]:
+    head = read_head(stream).removeprefix("\ufeff")
+    if "\0" in head:
+        raise not_text(name)
+    if not head.strip():
+        if len(head) < HEAD_CHARS:
+            raise InvalidInput(f"{name}: empty, nothing to change")
+        head += read_whole(stream, name, MAX_YAML_BYTES, "YAML", len(head))  # all blank so far
+        if not head.strip():
+            raise InvalidInput(f"{name}: empty, nothing to change")
     if fmt == "auto":
-        fmt = _EXTENSIONS.get(Path(source).suffix.lower(), "") if source != "-" else ""
-        fmt = fmt or _sniff(text)
+        fmt = _sniff(head)
+    if columns.chosen and fmt not in ("csv", "tsv"):
+        raise InvalidInput(f"{name}: --columns and --ignore-columns apply to CSV and TSV files")
     if fmt in ("csv", "tsv"):
-        return _load_csv(text, name, "\t" if fmt == "tsv" else ",")
+        entries, skipped = load_csv(
+            lines(Prefixed(head, stream), name), name, fmt == "tsv", columns
+        )
+        return _dedupe(entries, skipped)
     if fmt == "jsonl":
-        return _load_jsonl(text, name)
+        return _load_jsonl(lines(Prefixed(head, stream), name), name)
     if fmt == "yaml":
+        text = head + read_whole(stream, name, MAX_YAML_BYTES, "YAML", len(head))
         return _load_yaml(text, name)
+    text = head + read_whole(stream, name, MAX_DOCUMENT_BYTES, "JSON", len(head))
     try:
-        document = json.loads(text)
+        document = load_json(text)
     except json.JSONDecodeError as error:
         at = f"line {error.lineno} column {error.colno}"
         raise InvalidInput(f"{name}: not valid JSON ({error.msg} at {at})") from None
+    except InvalidInput as error:
+        raise error.at(name) from None
     return _from_document(document, name)
 
 
-def _sniff(text: str) -> str:
-    start = text.lstrip()
+def _sniff(head: str) -> str:
+    """The format of a patch from its first characters (:data:`HEAD_CHARS` of them)."""
+    start = head.lstrip()
+    first, newline, rest = start.partition("\n")
     if start.startswith("["):
         return "json"
     if start.startswith("{"):
+        # One object a line is JSON Lines; an object spread over lines is one JSON document.
         try:
-            json.loads(text)
-        except json.JSONDecodeError:
-            return "jsonl"  # several objects, one a line (or broken JSON: reported per line)
-        return "json"
-    first = start.split("\n", 1)[0]
-    if ": " not in first and ("\t" in first or "," in first):  # "key: value" is YAML
-        return "tsv" if "\t" in first else "csv"
+            load_json(first)
+        except (json.JSONDecodeError, InvalidInput):
+            return "json"
+        more = bool(rest.strip()) or len(head) >= HEAD_CHARS
+        return "jsonl" if newline and more else "json"
+    if ": " not in first and any(d in first for d in ",;\t"):  # "key: value" is YAML
+        return "csv"  # comma, semicolon or tab: the CSV reader tells which from the header
     return "yaml"
 
 
 def _from_document(document: object, name: str) -> Patch | list[Update]:
     """A parsed JSON/YAML document: a data mapping, or the API body (or one item of it)."""
+    if isinstance(document, dict):
+        check_tree(document, name)
     if isinstance(document, dict) and "contactId" in document:
         return _dedupe([((name, ""), _update(document, name))])
     if isinstance(document, dict):
@@ -106,6 +153,7 @@ def _from_document(document: object, name: str) -> Patch | list[Update]:
 def _update(item: object, where: str) -> Update:
     if not isinstance(item, dict):
         raise InvalidInput(f"{where}: expected an object {{contactId, data}} (got {kind_of(item)})")
+    check_tree(item, where, depth=2)  # for JSON Lines and a single object: checked already
     for key in item:
         if key not in ("contactId", "data"):
             raise InvalidInput(
@@ -147,10 +195,10 @@ def _dedupe(entries: Iterable[tuple[tuple[str, str], Update]], skipped: int = 0)
     return UpdateList(updates, duplicates=duplicates, skipped_rows=skipped)
 
 
-def _load_jsonl(text: str, name: str) -> Patch | list[Update]:
+def _load_jsonl(lines: Iterable[str], name: str) -> Patch | list[Update]:
     entries: list[tuple[tuple[str, str], Update]] = []
     plain: list[tuple[str, dict[str, object]]] = []  # lines that are a bare data mapping
-    for where, number, item in json_lines(text.split("\n"), name):
+    for where, number, item in json_lines(lines, name):
         if isinstance(item, dict) and "contactId" not in item and "data" not in item:
             plain.append((where, item))
         else:
@@ -168,24 +216,9 @@ def _load_jsonl(text: str, name: str) -> Patch | list[Update]:
 
 
 def _load_yaml(text: str, name: str) -> Patch | list[Update]:
-    import yaml  # only YAML patches pay for importing it
+    from dexbulk.inputs.yamldoc import load_yaml  # only YAML patches pay for importing PyYAML
 
-    class Loader(yaml.SafeLoader):
-        """safe_load, except that dates and timestamps stay the strings that were typed."""
-
-    def timestamp_as_text(loader: Loader, node: yaml.Node) -> str:
-        assert isinstance(node, yaml.ScalarNode)
-        return loader.construct_scalar(node)
-
-    # YAML would turn 2020-01-01 into a date (and 1990-13-01 into a crash); schema wants text.
-    Loader.add_constructor("tag:yaml.org,2002:timestamp", timestamp_as_text)
-    try:
-        document = yaml.load(text, Loader=Loader)  # a SafeLoader: as safe as yaml.safe_load
-    except yaml.YAMLError as error:
-        problem = getattr(error, "problem", None) or str(error).split("\n", 1)[0]
-        mark = getattr(error, "problem_mark", None)
-        at = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
-        raise InvalidInput(f"{name}: not valid YAML ({problem}{at})") from None
+    document = load_yaml(text, name)
     try:
         return _from_document(document, name)
     except InvalidInput as error:
@@ -196,72 +229,3 @@ def _load_yaml(text: str, name: str) -> Patch | list[Update]:
 
 
 _YAML_SURPRISES = ("a boolean", "an integer", "a number")
-
-
-def _load_csv(text: str, name: str, delimiter: str) -> list[Update]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        header = [cell.strip() for cell in next(reader)]
-    except csv.Error as error:
-        raise InvalidInput(f"{name} line 1: not valid CSV ({error})") from None
-    id_index = id_column(header)
-    if id_index is None:
-        found = ", ".join(header)
-        raise InvalidInput(f"{name}: no contactId, contact_id or id column (found: {found})")
-    columns: list[tuple[int, Field]] = []
-    unnamed: list[int] = []  # spreadsheets export trailing empty columns: fine while empty
-    for index, title in enumerate(header):
-        if index == id_index:
-            continue
-        if not title:
-            unnamed.append(index)
-        elif title not in FIELDS:
-            guess = suggest(title)
-            maybe = f" (did you mean '{guess}'?)" if guess else ""
-            raise InvalidInput(f"{name}: unknown column {quote(title)}{maybe}")
-        elif any(field.name == title for _, field in columns):
-            raise InvalidInput(f"{name}: column {quote(title)} appears twice")
-        else:
-            columns.append((index, FIELDS[title]))
-    if not columns:
-        raise InvalidInput(f"{name}: no field columns besides '{header[id_index]}'")
-    entries: list[tuple[tuple[str, str], Update]] = []
-    skipped, last = 0, reader.line_num
-    try:
-        for row in reader:
-            number, last = last + 1, reader.line_num  # the line the record starts on
-            cells = {i: cell for i, cell in enumerate(row) if cell.strip()}
-            if not cells:
-                continue  # a blank line
-            where = f"{name} line {number}"
-            if stray := [i + 1 for i in cells if i in unnamed or i >= len(header)]:
-                raise InvalidInput(f"{where}: a value in column {stray[0]}, which has no name")
-            if id_index not in cells:
-                raise InvalidInput(f"{where}: no contact ID in column '{header[id_index]}'")
-            contact_id = _contact_id(cells[id_index], where)
-            data = {f.name: _cell(f, cells[i], where) for i, f in columns if i in cells}
-            if not data:
-                skipped += 1  # a sparse sheet: this contact has nothing to change
-                continue
-            entries.append(((name, f"line {number}"), Update(contact_id, data)))
-    except csv.Error as error:
-        raise InvalidInput(f"{name} line {last}: not valid CSV ({error})") from None
-    return _dedupe(entries, skipped)
-
-
-def _cell(field: Field, cell: str, where: str) -> JSON:
-    """One non-empty CSV cell: ``null`` clears, list/object fields hold JSON, others text."""
-    try:
-        if cell.strip() == "null":  # exact and lower case: "Null" or "NULL" stay text
-            return None
-        if not field.takes_json:
-            return coerce(field.name, cell)
-        try:
-            value = json.loads(cell)
-        except json.JSONDecodeError as error:
-            raise InvalidInput(
-                f"field '{field.name}': {quote(cell)} is not valid JSON ({error.msg})"
-            ) from None
-        return validate(field.name, value)
-    except InvalidInput as error:
-        raise error.at(where) from None

@@ -414,3 +414,235 @@ def test_version_does_not_import_the_sending_stack() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+# --- mistakes people make, and files from spreadsheets (issue 15) ---------------------------
+
+
+def test_positional_ids_get_a_hint_to_use_ids(api: responses.RequestsMock) -> None:
+    run = invoke("star", A, B)
+    assert run.code == 2, run
+    assert run.stderr.splitlines() == [
+        f"error: Got unexpected extra argument(s) ({A} {B})",
+        "hint: contact IDs go after --ids (--ids ID,ID) or in a file (--from FILE)",
+    ]
+    assert len(api.calls) == 0
+
+
+def test_other_extra_arguments_keep_the_help_hint(api: responses.RequestsMock) -> None:
+    run = invoke("star", "--ids", A, "extra")
+    assert run.code == 2, run
+    assert "hint: 'dexbulk star --help' shows what it accepts" in run.stderr
+    assert len(api.calls) == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["set", "company=Acme", A], f"error: '{A}': a contact ID, where FIELD=VALUE was expected"),
+        (["unset", "company", A], f"error: '{A}' is a contact ID, not a field"),
+    ],
+)
+def test_an_id_typed_as_an_item_gets_the_ids_hint(
+    api: responses.RequestsMock, args: list[str], expected: str
+) -> None:
+    run = invoke(*args, "--dry-run")
+    assert run.code == 2, run
+    assert run.stderr.splitlines() == [
+        expected,
+        "hint: contact IDs go after --ids (--ids ID,ID) or in a file (--from FILE)",
+    ]
+    assert len(api.calls) == 0
+
+
+def test_ids_option_still_ignores_stdin(api: responses.RequestsMock) -> None:
+    api.put(PUT_URL, json=ok(1))
+    run = invoke("star", "--ids", A, stdin="not an id\n")
+    assert run.code == 0, run
+    assert bodies(api) == [[{"contactId": A, "data": {"starred": True}}]]
+
+
+def test_empty_field_value_is_an_error_not_an_erased_field(api: responses.RequestsMock) -> None:
+    run = invoke("set", "company=", "--ids", A)
+    assert run.code == 2, run
+    assert run.stderr.splitlines() == [
+        "error: 'company=': field 'company': no value after '='",
+        "hint: to clear it, use 'dexbulk unset company'; for an empty string, company:='\"\"'",
+    ]
+    assert len(api.calls) == 0
+
+
+def test_an_empty_string_can_still_be_sent_on_purpose(api: responses.RequestsMock) -> None:
+    api.put(PUT_URL, json=ok(1))
+    run = invoke("set", 'company:=""', "--ids", A)
+    assert run.code == 0, run
+    assert bodies(api) == [[{"contactId": A, "data": {"company": ""}}]]
+
+
+def test_ids_from_a_semicolon_csv_with_a_contact_id_header(
+    api: responses.RequestsMock, tmp_path: Path
+) -> None:
+    sheet = tmp_path / "people.csv"
+    sheet.write_text(f"Name;Company;Contact ID\r\nAda;Acme, Inc;{A}\r\nBob;X;{B}\r\n")
+    api.put(PUT_URL, json=ok(2))
+    run = invoke("star", "--from", str(sheet))
+    assert run.code == 0, run
+    assert [u["contactId"] for u in bodies(api)[0]] == [A, B]
+
+
+def test_id_column_names_the_column_of_ids(api: responses.RequestsMock, tmp_path: Path) -> None:
+    sheet = tmp_path / "people.tsv"
+    sheet.write_text(f"Ref\tid\n{A}\t{B}\n")
+    api.put(PUT_URL, json=ok(1))
+    run = invoke("star", "--from", str(sheet), "--id-column", "ref")
+    assert run.code == 0, run
+    assert [u["contactId"] for u in bodies(api)[0]] == [A]
+
+
+SHEET = "Contact ID;Name;Company;Job Title\n{a};Ada;Acme, Inc;CEO\n{b};Bob;;CTO\n"
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        (
+            ["--ignore-columns", "name"],
+            [{"company": "Acme, Inc", "job_title": "CEO"}, {"job_title": "CTO"}],
+        ),
+        (["--columns", "Company"], [{"company": "Acme, Inc"}]),
+        (
+            ["--columns", "company", "--columns", "job title"],
+            [{"company": "Acme, Inc", "job_title": "CEO"}, {"job_title": "CTO"}],
+        ),
+    ],
+)
+def test_apply_a_spreadsheet_with_chosen_columns(
+    api: responses.RequestsMock, tmp_path: Path, options: list[str], expected: list[object]
+) -> None:
+    sheet = tmp_path / "people.csv"
+    sheet.write_text(SHEET.format(a=A, b=B))
+    api.put(PUT_URL, json=ok(len(expected)))
+    run = invoke("apply", str(sheet), *options)
+    assert run.code == 0, run
+    assert [u["data"] for u in bodies(api)[0]] == expected
+
+
+def test_apply_a_spreadsheet_with_a_column_that_is_not_a_field(
+    api: responses.RequestsMock, tmp_path: Path
+) -> None:
+    sheet = tmp_path / "people.csv"
+    sheet.write_text(SHEET.format(a=A, b=B))
+    run = invoke("apply", str(sheet))
+    assert run.code == 2, run
+    assert run.stderr.splitlines() == [
+        f"error: {sheet}: unknown column 'Name' (did you mean 'full_name'?)",
+        "hint: leave it out with --ignore-columns 'Name', or name the columns to apply with "
+        "--columns",
+    ]
+    assert len(api.calls) == 0
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        (
+            ["--columns", "a", "--ignore-columns", "b"],
+            "error: pass either --columns or --ignore-columns, not both",
+        ),
+        (["--columns", "phone"], "error: --columns: {sheet} has no column 'phone'"),
+    ],
+)
+def test_apply_column_option_errors(
+    api: responses.RequestsMock, tmp_path: Path, options: list[str], expected: str
+) -> None:
+    sheet = tmp_path / "people.csv"
+    sheet.write_text(SHEET.format(a=A, b=B))
+    run = invoke("apply", str(sheet), *options)
+    assert run.code == 2, run
+    assert run.stderr.startswith(expected.format(sheet=sheet))
+    assert len(api.calls) == 0
+
+
+# --- hostile input: exit 2, one line, nothing sent (issue 11 items 3 and 8) -----------------
+
+ALIAS_BOMB = "linkedin_data:\n a0: &a0 [x,x,x,x,x,x,x,x,x,x]\n" + "".join(
+    f" a{i}: &a{i} [{','.join([f'*a{i - 1}'] * 10)}]\n" for i in range(1, 8)
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "args", "expected"),
+    [
+        (
+            "bomb.yaml",
+            ALIAS_BOMB,
+            ["--ids", A],
+            "{path} line 3: YAML aliases (*a0) are not allowed in patch files",
+        ),
+        (
+            "deep.json",
+            "[" * 100_000 + "]" * 100_000,
+            ["--ids", A],
+            "{path}: nested deeper than 64 levels",
+        ),
+        (
+            "twice.json",
+            f'[{{"contactId": "{A}", "contactId": "{B}", "data": {{"starred": true}}}}]',
+            [],
+            "{path} item 1: key 'contactId' appears twice",
+        ),
+        (
+            "twice.yaml",
+            "company: A\ncompany: B\n",
+            ["--ids", A],
+            "{path} line 2: key 'company' appears twice (first on line 1)",
+        ),
+        (
+            "big.json",
+            json.dumps([{"contactId": A, "data": {"linkedin_data": {"x": ["y" * 9_000] * 600}}}]),
+            [],
+            f"{{path}}: contact {A}: its update is 5.2 MiB as JSON, over the 4 MiB limit of one "
+            "request",
+        ),
+        (
+            "huge.yaml",
+            "company: " + "x" * 20_000 + "\n",
+            ["--ids", A],
+            "{path}: field 'company': 'xxx",
+        ),
+    ],
+)
+def test_apply_refuses_hostile_files_before_any_request(
+    api: responses.RequestsMock,
+    tmp_path: Path,
+    name: str,
+    text: str,
+    args: list[str],
+    expected: str,
+) -> None:
+    path = tmp_path / name
+    path.write_text(text)
+    run = invoke("apply", str(path), *args)
+    assert run.code == 2, run
+    assert run.stderr.splitlines()[0].startswith("error: " + expected.format(path=path)), run
+    assert len(api.calls) == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["apply", "/dev/zero", "--ids", A],
+        ["star", "--from", "/dev/zero"],
+        ["set", "birthday_year=" + "1" * 5000, "--ids", A],
+        ["set", "linkedin_data:=" + "[" * 100_000 + "]" * 100_000, "--ids", A],
+    ],
+)
+def test_hostile_sources_and_items_are_one_line_errors(
+    api: responses.RequestsMock, args: list[str]
+) -> None:
+    run = invoke(*args)
+    assert run.code == 2, run
+    assert run.stderr.startswith("error: ")
+    assert len(run.stderr.splitlines()) <= 2
+    assert "Traceback" not in run.stderr
+    assert len(api.calls) == 0

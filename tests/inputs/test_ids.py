@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -127,7 +126,8 @@ def test_read_ids_formats(text: str, fmt: str, expected: list[str]) -> None:
             "people.csv",
             "name,email\nAda,a@x\n",
             "auto",
-            "people.csv: no contactId, contact_id or id column (found: name, email)",
+            "people.csv: no contactId, contact_id, Contact ID or id column "
+            "(found: 'name', 'email')",
         ),
         (
             "people.csv",
@@ -140,13 +140,14 @@ def test_read_ids_formats(text: str, fmt: str, expected: list[str]) -> None:
             "people.tsv",
             "name\temail\n",
             "auto",
-            "people.tsv: no contactId, contact_id or id column (found: name, email)",
+            "people.tsv: no contactId, contact_id, Contact ID or id column "
+            "(found: 'name', 'email')",
         ),
         (
             "people.csv",
             f"{A}\n",
             "csv",
-            f"people.csv: no contactId, contact_id or id column (found: {A})",
+            f"people.csv: no contactId, contact_id, Contact ID or id column (found: '{A}')",
         ),
         (
             "ids.json",
@@ -178,7 +179,7 @@ def test_read_ids_formats(text: str, fmt: str, expected: list[str]) -> None:
             "ids.json",
             '[{"name": "Ada", "email": "a@x"}]',
             "auto",
-            "ids.json item 1: no contactId, contact_id or id key (found: name, email)",
+            "ids.json item 1: no contactId, contact_id, Contact ID or id key (found: name, email)",
         ),
         ("ids.json", '[{"id": 7}]', "auto", "ids.json item 1: 7 is not a contact ID"),
         ("ids.jsonl", f'{{"id": "{A}"}}\n{{"id": \n', "auto", "ids.jsonl line 2: not valid JSON"),
@@ -208,13 +209,14 @@ def test_read_ids_bad_format_fails_before_reading() -> None:
 def test_read_ids_streams_lines() -> None:
     """An ID before a bad line is yielded before the bad line is looked at."""
 
-    def lines() -> Iterator[str]:
-        yield A + "\n"
-        yield B + "\n"
-        raise AssertionError("read too far")
+    class Stream(io.StringIO):
+        def readline(self, size: int | None = -1, /) -> str:
+            line = super().readline(size)
+            if line.startswith("abc"):
+                raise AssertionError("read too far")
+            return line
 
-    stream = lines()
-    ids = read_ids(stream, "ids.txt")  # type: ignore[arg-type]
+    ids = read_ids(Stream(f"{A}\n{B}\nabc\n"), "ids.txt")
     assert next(ids) == A
 
 
@@ -338,3 +340,116 @@ def test_select_validates_everything_before_returning(tmp_path: Path) -> None:
     bad = write(tmp_path, "bad.json", json.dumps([B, "oops"]))
     with pytest.raises(InvalidInput, match=r"bad\.json item 2: 'oops'"):
         select(paths=[good, bad])
+
+
+# -- spreadsheets: separators, header spellings, --id-column (issue 15) -------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "id_key", "expected"),
+    [
+        # Excel in much of Europe separates cells with semicolons.
+        (f"id;Name;Company\n{A};Ada;Acme, Inc\n{B};Bob;X\n", None, [A, B]),
+        (f'Name;Company;contactId\r\n"Lovelace; Ada";Acme;{A}\r\n', None, [A]),
+        (f"Name\tCompany, Inc\tid\nAda\tAcme\t{A}\n", None, [A]),
+        # Any case and spacing of the known names.
+        (f"Name,Contact ID\nAda,{A}\n", None, [A]),
+        (f"Name,CONTACT_ID\nAda,{A}\n", None, [A]),
+        (f"Name,contact-id\nAda,{A}\n", None, [A]),
+        (f"ID,Name\n{A},Ada\n", None, [A]),
+        (f"Contact ID\n{A}\n", None, [A]),
+        (f"id;Contact Id\n{B};{A}\n", None, [A]),  # contactId is preferred over id
+        # --id-column names another column, in any case and spacing.
+        (f"Record,Name\n{A},Ada\n", "record", [A]),
+        (f"Person Ref;id\n{A};{B}\n", "person_ref", [A]),
+        (f"Record\n{A}\n", "Record", [A]),
+        (f'{{"ref": "{A}", "id": "{B}"}}\n', "ref", [A]),
+        (f'[{{"Person ID": "{A}"}}]', "person id", [A]),
+        (f'[{{"Contact ID": "{A}"}}]', None, [A]),
+    ],
+)
+def test_read_ids_spreadsheets(text: str, id_key: str | None, expected: list[str]) -> None:
+    assert list(read_ids(io.StringIO(text), "people.csv", "auto", id_key)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "fmt", "id_key", "expected", "hint"),
+    [
+        (
+            "Name;Company\nAda;Acme\n", "auto", None,
+            "people.csv: no contactId, contact_id, Contact ID or id column "
+            "(found: 'Name', 'Company')",
+            "name the column that holds the IDs with --id-column NAME",
+        ),
+        (
+            f"Name,id\nAda,{A}\n", "auto", "Record",
+            "people.csv: no column 'Record' (found: 'Name', 'id')", None,
+        ),
+        (f'{{"id": "{A}"}}\n', "auto", "ref", "people.csv line 1: no 'ref' key (found: id)", None),
+    ],
+)  # fmt: skip
+def test_read_ids_spreadsheet_errors(
+    text: str, fmt: str, id_key: str | None, expected: str, hint: str | None
+) -> None:
+    with pytest.raises(InvalidInput) as excinfo:
+        list(read_ids(io.StringIO(text), "people.csv", fmt, id_key))
+    assert str(excinfo.value) == expected
+    assert excinfo.value.hint == hint
+
+
+def test_select_passes_the_id_column_to_every_file(tmp_path: Path) -> None:
+    sheet = write(tmp_path, "sheet.csv", f"Ref;Name\n{A};Ada\n")
+    piped = f"Ref\tName\n{B}\tBob\n"
+    selection = select_ids(
+        ids_options=[], from_paths=[sheet, "-"], stdin=io.StringIO(piped),
+        stdin_is_tty=False, id_column="ref",
+    )  # fmt: skip
+    assert selection.ids == (A, B)
+
+
+# -- hostile input: every read is bounded (issue 11 item 3) --------------------------------------
+
+
+def test_read_ids_refuses_binary_data() -> None:
+    assert read_error("\0" * 100) == "ids.txt: not a text file (it contains NUL characters)"
+
+
+def test_read_ids_refuses_a_line_over_the_limit_naming_it() -> None:
+    text = f"{A}\n" + "x" * (1 << 21) + "\n"
+    assert read_error(text) == (
+        "ids.txt line 2: longer than 1,048,576 characters, the limit for one line"
+    )
+
+
+def test_read_ids_refuses_a_csv_line_over_the_limit() -> None:
+    text = f"id,notes\n{A},ok\n{B}," + "x" * (1 << 21) + "\n"
+    assert read_error(text, name="p.csv").startswith("p.csv line 3: longer than")
+
+
+def test_read_ids_refuses_a_json_array_over_the_document_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("dexbulk.inputs.ids.MAX_DOCUMENT_BYTES", 1000)
+    text = json.dumps([A] * 100)
+    assert read_error(text, name="ids.json").startswith(
+        "ids.json: larger than 1,000 bytes, the limit for a JSON file read whole"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "ids.json: nested deeper than 64 levels"),
+        (
+            json.dumps([{"id": A}, [[[[[[A]]]]]]])
+            .replace("[[[[[[", "[" * 70)
+            .replace("]]]]]]", "]" * 70),
+            "ids.json item 2: nested deeper than 64 levels",
+        ),
+        (f'[{{"id": "{A}", "id": "{B}"}}]', "ids.json item 1: key 'id' appears twice"),
+        (f'{{"id": "{A}"}}\n' + "[" * 5000 + "]" * 5000 + "\n", "ids.json line 2: nested deeper"),
+        (f'{{"id": "{A}", "id": "{B}"}}\n', "ids.json line 1: key 'id' appears twice"),
+    ],
+)
+def test_read_ids_refuses_deep_or_ambiguous_json(text: str, expected: str) -> None:
+    assert read_error(text, name="ids.json").startswith(expected)
