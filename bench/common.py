@@ -186,11 +186,19 @@ class SandboxProcess:
 
 
 def diff_stats(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
-    """What one run did to the sandbox: the difference of two stats snapshots."""
-    out: dict[str, Any] = {k: after[k] - before[k] for k in after if k != "by_status"}
-    statuses = set(before["by_status"]) | set(after["by_status"])
-    by_status = {s: after["by_status"].get(s, 0) - before["by_status"].get(s, 0) for s in statuses}
-    out["by_status"] = {s: n for s, n in sorted(by_status.items()) if n}
+    """What one run did to the sandbox: the difference of two stats snapshots.
+
+    Nested counters (``by_status``, ``by_route``, ``membership_contacts``) are diffed key by
+    key, keeping only the keys that changed.
+    """
+    out: dict[str, Any] = {}
+    for key, value in after.items():
+        if isinstance(value, Mapping):
+            old = before.get(key, {})
+            changed = {k: v - old.get(k, 0) for k, v in sorted(value.items())}
+            out[key] = {k: n for k, n in changed.items() if n}
+        else:
+            out[key] = value - before.get(key, 0)
     return out
 
 

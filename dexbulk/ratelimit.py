@@ -13,6 +13,18 @@ requests, and against a bucket of one token every probe above the limit is refus
 at those rates a 429 that comes just after the same pace was accepted pins the limit between
 the two: the curve then levels off half way and the cut is shallower (``_PINNED_BETA``).
 
+Two rules keep a 429 from costing more than it says (a fixed window of N per clock second,
+a common gateway limit, refuses everything sent into a full window until it turns):
+
+* One cut per overshoot. A 429 for a request sent before the last cut, or before the instant
+  the server named (``retry_in``, from the transport), reports the overshoot already paid for:
+  counted, no cut. A refused ``probe`` of that instant cuts nothing either.
+* Count what the server accepted. At 10 req/s and above, a cut starts from at most the answers
+  accepted in the last second: the sending rate counts refusals. The run's first 429 comes
+  unpaced, several requests in flight (at a 10/s limit its meter reads 40/s): the cut is then to
+  90% of that count when that is lower than 70% of the sending rate, and answers to requests
+  already on their way add to the count.
+
 Clock and sleeper are parameters so tests can drive time by hand.
 """
 
@@ -21,6 +33,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
 Clock = Callable[[], float]
@@ -51,6 +64,9 @@ _FULL_SPEED_RATE = 10.0
 # 10% one about a third of a request: in a simulation of bench/pacing.py, 0.85-0.95 reach
 # 87-94% of limits from 0.1 to 1 req/s, 0.8 and below 5-10 points less.
 _PINNED_BETA = 0.9
+# Answers accepted in this long before a 429 bound its cut (module docstring): about the limit
+# whether the server counts a fixed window of N per second or drains a bucket (N to 2N).
+_TRAILING_SECONDS = 1.0
 _SMOOTHING = 0.8
 _BUCKET_SECONDS = 0.5
 _MIN_SPAN_SECONDS = 0.25
@@ -75,10 +91,13 @@ class _Cubic:
         t = (now - self.last_fail) * self.speed
         return _SCALE * self.speed * (t - self.k) ** 3 + self.w_max
 
-    def throttled(self, rate: float, now: float, *, pinned: bool = False) -> float:
+    def throttled(
+        self, rate: float, now: float, *, pinned: bool = False, beta: float | None = None
+    ) -> float:
         self.w_max = rate
         self.speed = min(1.0, max(rate, _MIN_FILL_RATE) / _FULL_SPEED_RATE)
-        beta = _BETA + (_PINNED_BETA - _BETA) * (1 - self.speed) if pinned else _BETA
+        if beta is None:
+            beta = _BETA + (_PINNED_BETA - _BETA) * (1 - self.speed) if pinned else _BETA
         self.k = (self.w_max * (1 - beta) / (_SCALE * self.speed)) ** (1 / 3)
         self.last_fail = now
         return rate * beta
@@ -145,6 +164,15 @@ class RateLimiter:
         self._proven = 0.0
         """A rate the server was just seen to accept (0 when unknown or voided by a 429)."""
         self._last_success: float | None = None
+        self._last_cut = -math.inf
+        """When the rate was last cut."""
+        self._quiet_until = -math.inf
+        """429s of requests sent before this (the last cut, or the turn it named) cut nothing."""
+        self._counted: float | None = None
+        """Answers accepted in the second before the first 429, while late ones may add to it."""
+        self._accepted_at: deque[float] = deque()
+        """When the accepted answers (not 429s) of the last ``_TRAILING_SECONDS`` came."""
+        self._sent = threading.local()
         self.throttles = 0
 
     @property
@@ -161,9 +189,11 @@ class RateLimiter:
         """Block until this worker may send its next attempt."""
         while True:
             with self._lock:
+                now = self._clock()
+                # Per thread: each worker sends what it acquired for, then reports its answer.
+                self._sent.at = now
                 if not self.active:
                     return
-                now = self._clock()
                 self._refill(now)
                 if self._tokens >= 1 - 1e-9:  # float error must not leave a sliver to wait for
                     self._tokens -= 1
@@ -171,46 +201,98 @@ class RateLimiter:
                 wait = (1 - self._tokens) / self._fill_rate
             self._sleep(wait)
 
-    def on_response(self, *, throttled: bool) -> None:
-        """Feed back the outcome of one attempt: ``throttled`` is True for a 429."""
+    def on_response(
+        self, *, throttled: bool, probe: bool = False, retry_in: float | None = None
+    ) -> None:
+        """Feed back the outcome of one attempt: ``throttled`` is True for a 429.
+
+        Call it from the thread that called :meth:`acquire` for that attempt. For a 429,
+        ``retry_in`` is the seconds until the server said it would accept again, when that is
+        known more precisely than ``Retry-After`` (see :mod:`dexbulk.transport`); ``probe``
+        marks an attempt sent at such an instant.
+        """
         with self._lock:
             now = self._clock()
             measured = self._meter.record(now)
+            sent_at: float | None = getattr(self._sent, "at", None)
             if throttled:
                 self.throttles += 1
-                if self.max_rate is not None:
-                    # A fixed --rate at the server's exact limit still collides: network jitter
-                    # brings some requests in a few ms early. Settle a little below it instead
-                    # of climbing back into it after every 429 (never below half of --rate).
-                    self.max_rate = max(self.max_rate * _FIXED_RATE_BACKOFF, self._asked_rate * 0.5)
-                basis = measured if not self._adaptive else min(measured, self._fill_rate)
-                if basis <= 0:
-                    # Nothing measured yet (the very first requests were refused): start low.
-                    basis = _COLD_START_RATE
-                # A slow limit pinned between a pace just accepted and this refused one: level
-                # off half way between them (bisection), not at the refused rate, which a bucket
-                # of one token refuses again at once. At 10/s and above, where several requests
-                # are in flight and the gaps between answers prove little, never.
-                pinned = basis < _FULL_SPEED_RATE and self._proven > 0
-                if pinned:
-                    basis = (basis + min(self._proven, basis)) / 2
-                self._proven = 0.0
-                new_rate = self._cubic.throttled(basis, now, pinned=pinned)
-                self._adaptive = True
-            elif self._adaptive:
-                if self._last_success is not None and now > self._last_success:
-                    # The server's bucket had a token for this request and the one before, this
-                    # far apart (a 429 in between takes no token): it allows at least that pace.
-                    # Never more than the pace we were sending at: two answers close together
-                    # (several in flight) say nothing about a pace nobody tried.
-                    self._proven = min(self._fill_rate, 1 / (now - self._last_success))
-                self._last_success = now
-                new_rate = self._cubic.success(now)
+                if probe or (sent_at is not None and sent_at < self._quiet_until):
+                    return  # the clocks disagree, or an overshoot already paid for
+                new_rate = self._cut(now, measured)
+                self._quiet_until = now + max(0.0, retry_in or 0.0)
             else:
-                return
+                self._note_accepted(now)
+                if not self._adaptive:
+                    return
+                new_rate = self._on_accepted(now, sent_at)
             if measured > 0:
                 new_rate = min(new_rate, _MAX_RATE_ADJUST_SCALE * measured)
             self._set_fill_rate(now, new_rate)
+
+    def _on_accepted(self, now: float, sent_at: float | None) -> float:
+        """The new rate after an accepted answer, once pacing is on."""
+        if self._counted is not None and sent_at is not None and sent_at < self._last_cut:
+            # Accepted in the same second as those the first cut counted: count it too.
+            self._counted += 1
+            self._cubic.throttled(self._counted, self._last_cut, beta=_PINNED_BETA)
+            return self._cubic.success(now)
+        if self._last_success is not None and now > self._last_success:
+            # The server's bucket had a token for this request and the one before, this far
+            # apart (a 429 in between takes no token): it allows at least that pace. Never
+            # more than the pace we were sending at: two answers close together (several in
+            # flight) say nothing about a pace nobody tried.
+            self._proven = min(self._fill_rate, 1 / (now - self._last_success))
+        self._last_success = now
+        return self._cubic.success(now)
+
+    def _cut(self, now: float, measured: float) -> float:
+        """The new rate after a 429 that reports a new overshoot."""
+        if self.max_rate is not None:
+            # A fixed --rate at the server's exact limit still collides: network jitter brings
+            # some requests in a few ms early. Settle a little below it instead of climbing
+            # back into it after every 429 (never below half of --rate).
+            self.max_rate = max(self.max_rate * _FIXED_RATE_BACKOFF, self._asked_rate * 0.5)
+        first = not self._adaptive
+        self._adaptive = True
+        self._last_cut = now
+        self._counted = None
+        if first:  # the count only ever makes the cut deeper (module docstring)
+            counted = self._accepted_count(now)
+            if 0 < counted * _PINNED_BETA < measured * _BETA:
+                self._counted = counted
+                return self._cubic.throttled(counted, now, beta=_PINNED_BETA)
+        basis = measured if first else min(measured, self._fill_rate)
+        if basis >= _FULL_SPEED_RATE:
+            # Not a count under half the pace: the workers were then mostly waiting out a
+            # Retry-After, and it says little about the limit.
+            counted = self._accepted_count(now)
+            if counted >= basis / 2:
+                basis = min(basis, counted)
+        if basis <= 0:
+            # Nothing measured yet (the very first requests were refused): start low.
+            basis = _COLD_START_RATE
+        # A slow limit pinned between a pace just accepted and this refused one: level off half
+        # way between them (bisection), not at the refused rate, which a bucket of one token
+        # refuses again at once. At 10/s and above, where several requests are in flight and
+        # the gaps between answers prove little, never.
+        pinned = basis < _FULL_SPEED_RATE and self._proven > 0
+        if pinned:
+            basis = (basis + min(self._proven, basis)) / 2
+        self._proven = 0.0
+        return self._cubic.throttled(basis, now, pinned=pinned)
+
+    def _note_accepted(self, now: float) -> None:
+        """Remember an accepted answer, for :meth:`_accepted_count`."""
+        self._accepted_at.append(now)
+        while self._accepted_at[0] <= now - _TRAILING_SECONDS:
+            self._accepted_at.popleft()
+
+    def _accepted_count(self, now: float) -> float:
+        """Answers accepted in the last ``_TRAILING_SECONDS``, per second."""
+        return (
+            sum(1 for at in self._accepted_at if at > now - _TRAILING_SECONDS) / _TRAILING_SECONDS
+        )
 
     def _set_fill_rate(self, now: float, rate: float) -> None:
         self._refill(now)

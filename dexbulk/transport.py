@@ -15,6 +15,10 @@ Retry policy, chosen on purpose:
   ``--max-attempts 1`` nothing is retried.) Between attempts: exponential backoff
   with jitter (0.5 s, 1 s, 2 s, ... each scaled by a random 50-100%, at most 30 s), or the
   server's ``Retry-After`` (seconds or an HTTP date), never more than 60 s.
+* A 429's ``Retry-After`` in whole seconds is rounded up; the retry goes at the answer's
+  ``Date`` plus ``Retry-After`` (:mod:`dexbulk.servertime`), so a window that turns 50 ms
+  later does not cost a full second, and the limiter learns that instant too. If a retry sent
+  then is refused, the rest of the run waits the full ``Retry-After``.
 * Every attempt, first or retry, takes a token from the run's shared :class:`RateLimiter`, and
   every 429 slows the whole run down.
 * Never retried: 4xx other than 429. They say something about the request, which the batch
@@ -53,6 +57,7 @@ from dexbulk import __version__
 from dexbulk.answers import Answer
 from dexbulk.ratelimit import RateLimiter, Sleeper
 from dexbulk.secret import ApiKey
+from dexbulk.servertime import PROBE_SECONDS, ServerClock
 
 log = logging.getLogger("dexbulk.http")
 
@@ -76,6 +81,7 @@ class DexRetry(Retry):
         limiter: RateLimiter | None = None,
         sleeper: Sleeper = time.sleep,
         throttle_retries: int = 0,
+        server_clock: ServerClock | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -83,19 +89,30 @@ class DexRetry(Retry):
         self.sleeper = sleeper
         self.throttle_retries = throttle_retries
         """429s still retried without using up ``total``."""
+        self.server_clock = server_clock
+        """Times a 429's retry by its ``Date`` (None: always the full ``Retry-After``)."""
+        self.probing = False
+        """True when :meth:`sleep` sent the next attempt at the instant a 429's Date named."""
 
     def new(self, **kw: Any) -> DexRetry:
         kw.setdefault("limiter", self.limiter)
         kw.setdefault("sleeper", self.sleeper)
         kw.setdefault("throttle_retries", self.throttle_retries)
+        kw.setdefault("server_clock", self.server_clock)
         return super().new(**kw)
 
     def increment(self, *args: Any, **kwargs: Any) -> DexRetry:
         response = kwargs.get("response")
         current: Retry = self
         if getattr(response, "status", None) == 429:
+            clock, retry_in = self.server_clock, None
+            if clock is not None:
+                if self.probing:
+                    clock.trusted = False  # the instant was early: full Retry-After from now on
+                turn = clock.turn(response)
+                retry_in = clock.until(turn) if turn is not None else None
             if self.limiter is not None:
-                self.limiter.on_response(throttled=True)
+                self.limiter.on_response(throttled=True, probe=self.probing, retry_in=retry_in)
             if self.throttle_retries > 0 and isinstance(self.total, int):
                 # Paid from the throttle budget: Retry.increment takes back the 1 added here.
                 current = self.new(total=self.total + 1, throttle_retries=self.throttle_retries - 1)
@@ -122,15 +139,23 @@ class DexRetry(Retry):
         return base * random.uniform(0.5, 1.0)
 
     def sleep(self, response: Any = None) -> None:
-        wait = None
+        wait, turn, clock = None, None, self.server_clock
         if self.respect_retry_after_header and response is not None:
             wait = self.get_retry_after(response)
+            if wait is not None and clock is not None and response.status == 429:
+                turn = clock.turn(response)
+                if turn is not None and clock.until(turn) < wait:
+                    wait = clock.until(turn)
+                else:
+                    turn = None
         if wait is None:
             wait = self.get_backoff_time()
         if wait > 0:
             self.sleeper(wait)
         if self.limiter is not None:
             self.limiter.acquire()
+        if turn is not None and clock is not None:
+            self.probing = clock.wall_clock() - turn <= PROBE_SECONDS
 
 
 class _Bearer(requests.auth.AuthBase):
@@ -181,6 +206,7 @@ class Transport:
             limiter=limiter,
             sleeper=sleeper,
             throttle_retries=throttle_retries if max_attempts > 1 else 0,
+            server_clock=ServerClock(),
         )
         self.session = requests.Session()
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=retry)

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from email.utils import formatdate
+from typing import Any
+
 import pytest
+from urllib3 import HTTPResponse
 
 from dexbulk.ratelimit import RateLimiter
+from dexbulk.servertime import PROBE_SECONDS, ServerClock
+from dexbulk.transport import DexRetry
 from tests.fakes import FakeTime
 
 
@@ -103,16 +111,16 @@ def test_repeated_throttles_keep_lowering_the_rate() -> None:
     assert limiter.throttles == 3
 
 
-def test_a_429_early_in_a_run_uses_the_real_sending_rate() -> None:
+def test_a_429_early_in_a_run_uses_real_figures_not_a_cold_meter() -> None:
     limiter, t = make()
     t.now += 0.37  # the limiter is made before the journal and the first request
     for _ in range(21):  # 35 req/s for 0.6 s, then the server's burst runs out
         limiter.on_response(throttled=False)
         t.now += 1 / 35
     limiter.on_response(throttled=True)
-    rate = limiter.current_rate
-    assert rate is not None
-    assert rate >= 0.7 * 35 * 0.9, "cut to 70% of what was really sent, not of a cold meter"
+    # 70% of the 35 req/s really sent, or 90% of the 21 the server accepted in the last second,
+    # whichever is lower; a cold meter read 1-5 req/s here.
+    assert limiter.current_rate == pytest.approx(min(0.7 * 35, 0.9 * 21), rel=0.02)
 
 
 def test_a_429_at_a_fixed_rate_settles_slightly_below_it() -> None:
@@ -203,3 +211,298 @@ def test_a_limit_of_one_request_in_ten_seconds_can_be_reached() -> None:
     rate = limiter.current_rate
     assert rate is not None
     assert 0.05 <= rate < 0.1, "the floor lies below the slowest limit we support"
+
+
+# -- one cut per overshoot; what the server accepted -------------------------------------------
+
+
+class Worker:
+    """One worker thread of a run: its acquire and its answers run in that thread, in order.
+
+    The limiter tells requests apart by the thread that acquired them, as the transport's
+    workers do (acquire, send, report the answer).
+    """
+
+    def __init__(self, limiter: RateLimiter) -> None:
+        self._thread = ThreadPoolExecutor(max_workers=1)
+        self.limiter = limiter
+
+    def _run(self, call: Callable[[], None]) -> None:
+        self._thread.submit(call).result()
+
+    def send(self) -> None:
+        self._run(self.limiter.acquire)
+
+    def answer(self, **kwargs: Any) -> None:
+        self._run(lambda: self.limiter.on_response(**kwargs))
+
+    def close(self) -> None:
+        self._thread.shutdown()
+
+
+@pytest.fixture
+def workers() -> Iterator[Callable[[RateLimiter, int], list[Worker]]]:
+    made: list[Worker] = []
+
+    def start(limiter: RateLimiter, count: int) -> list[Worker]:
+        made.extend(Worker(limiter) for _ in range(count))
+        return made[-count:]
+
+    yield start
+    for worker in made:
+        worker.close()
+
+
+def rate_of(limiter: RateLimiter) -> float:
+    rate = limiter.current_rate
+    assert rate is not None
+    return rate
+
+
+def test_the_first_429_is_cut_from_what_the_server_accepted() -> None:
+    # Unpaced workers send 40 req/s into a limit of 10 per second: 10 accepted in a quarter of
+    # a second, then a 429. The meter reads 40/s: cut to 70% of it, the run would send 28/s.
+    limiter, t = make()
+    for _ in range(10):
+        limiter.acquire()
+        t.now += 0.025
+        limiter.on_response(throttled=False)
+    limiter.acquire()
+    t.now += 0.025
+    limiter.on_response(throttled=True)
+    assert rate_of(limiter) == pytest.approx(0.9 * 10)
+
+
+def test_answers_to_requests_already_sent_add_to_the_first_count(
+    workers: Callable[[RateLimiter, int], list[Worker]],
+) -> None:
+    limiter, t = make()
+    first, second, third = workers(limiter, 3)
+    for _ in range(8):  # 8 accepted at 40/s
+        first.send()
+        t.now += 0.025
+        first.answer(throttled=False)
+    second.send()  # two more on their way, accepted before the window filled
+    third.send()
+    first.send()
+    t.now += 0.025
+    first.answer(throttled=True)
+    assert rate_of(limiter) == pytest.approx(0.9 * 8)
+    second.answer(throttled=False)
+    third.answer(throttled=False)
+    assert rate_of(limiter) == pytest.approx(0.9 * 10, rel=0.01), "10 accepted in that second"
+    third.send()  # sent after the cut: an ordinary success, the count stays
+    third.answer(throttled=False)
+    assert rate_of(limiter) < 0.9 * 11
+
+
+def test_429s_of_requests_sent_before_the_cut_cut_nothing_more(
+    workers: Callable[[RateLimiter, int], list[Worker]],
+) -> None:
+    limiter, t = make()
+    crew = workers(limiter, 4)
+    for _ in range(40):  # 20 req/s for two seconds
+        crew[0].send()
+        t.now += 0.05
+        crew[0].answer(throttled=False)
+    for worker in crew:  # four requests on their way
+        worker.send()
+    t.now += 0.05
+    crew[0].answer(throttled=True)
+    cut = rate_of(limiter)
+    assert cut < 20 * 0.8
+    for worker in crew[1:]:  # the same overshoot, answered a little later
+        t.now += 0.01
+        worker.answer(throttled=True)
+    assert rate_of(limiter) == cut
+    assert limiter.throttles == 4
+    crew[1].send()  # sent after the cut: a new overshoot
+    t.now += 0.05
+    crew[1].answer(throttled=True)
+    assert rate_of(limiter) < cut
+    assert limiter.throttles == 5
+
+
+def test_429s_of_requests_sent_before_the_named_turn_cut_nothing_more(
+    workers: Callable[[RateLimiter, int], list[Worker]],
+) -> None:
+    limiter, t = make()
+    first, second = workers(limiter, 2)
+    answered(limiter, t, 40, 0.05)
+    first.send()
+    t.now += 0.05
+    # A full window: the server will accept again in 0.4 s (its Date + Retry-After).
+    first.answer(throttled=True, retry_in=0.4)
+    cut = rate_of(limiter)
+    t.now += 0.2
+    second.send()  # after the cut, but into the same full window
+    t.now += 0.05
+    second.answer(throttled=True)
+    assert rate_of(limiter) == cut
+    t.now += 0.2
+    second.send()  # after the turn: a new overshoot
+    t.now += 0.05
+    second.answer(throttled=True)
+    assert rate_of(limiter) < cut
+    assert limiter.throttles == 3
+
+
+def test_a_refused_probe_of_the_named_instant_cuts_nothing() -> None:
+    limiter, t = make()
+    answered(limiter, t, 40, 0.05)
+    limiter.on_response(throttled=True)
+    cut = rate_of(limiter)
+    t.now += 1.0
+    limiter.acquire()
+    limiter.on_response(throttled=True, probe=True)
+    assert rate_of(limiter) == cut
+    assert limiter.throttles == 2
+
+
+def test_a_cut_at_full_speed_starts_from_at_most_what_was_accepted(
+    workers: Callable[[RateLimiter, int], list[Worker]],
+) -> None:
+    limiter, t = make()
+    first, second = workers(limiter, 2)
+    for _ in range(20):  # 20 req/s, all accepted, then a 429 naming a turn 1 s away
+        first.send()
+        t.now += 0.05
+        first.answer(throttled=False)
+    first.send()
+    t.now += 0.05
+    first.answer(throttled=True, retry_in=1.0)
+    # In that second, 20 answers: 12 accepted, 8 refused (sent into the full window).
+    second.send()
+    for i in range(20):
+        t.now += 0.05
+        second.answer(throttled=i % 5 < 2)
+    # Paced at over 17/s and sending 20/s: 70% of either is more than the 12 it accepted.
+    assert rate_of(limiter) > 12 / 0.7
+    t.now += 0.05
+    second.send()
+    t.now += 0.05
+    second.answer(throttled=True)
+    assert rate_of(limiter) == pytest.approx(0.7 * 12)
+
+
+# -- the transport: a 429's retry timed by its Date ---------------------------------------------
+
+SERVED = 1_767_225_610.0  # 2026-01-01 00:00:10 UTC, a whole second as a Date header shows
+
+
+def throttled_answer(retry_after: str = "1", date: float | None = SERVED) -> HTTPResponse:
+    headers = {"Retry-After": retry_after}
+    if date is not None:
+        headers["Date"] = formatdate(date, usegmt=True)
+    return HTTPResponse(body=b"", headers=headers, status=429, preload_content=False)
+
+
+class SpyLimiter(RateLimiter):
+    """Records what the transport tells it; takes tokens at once (or after ``delay``)."""
+
+    def __init__(self, wall: FakeTime, delay: float = 0.0) -> None:
+        super().__init__()
+        self.wall = wall
+        self.delay = delay
+        self.told: list[dict[str, Any]] = []
+
+    def acquire(self) -> None:
+        self.wall.now += self.delay
+
+    def on_response(self, **kwargs: Any) -> None:
+        self.told.append(kwargs)
+
+
+def timed_retry(wall: FakeTime, limiter: RateLimiter | None = None) -> DexRetry:
+    return DexRetry(
+        total=5, respect_retry_after_header=True, status_forcelist=frozenset({429}),
+        raise_on_status=False, sleeper=wall.sleep, limiter=limiter,
+        server_clock=ServerClock(wall.clock), throttle_retries=10,
+    )  # fmt: skip
+
+
+def refused(retry: DexRetry, response: HTTPResponse) -> DexRetry:
+    """A 429 for the attempt ``retry`` governs: the next one, slept for as it would be."""
+    after = retry.increment(method="PUT", url="/v1/contacts/", response=response)
+    after.sleep(response)
+    return after
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "date", "now", "turn"),
+    [
+        ("1", SERVED, SERVED + 0.95, SERVED + 1),  # 50 ms before the window turns
+        ("1", SERVED, SERVED + 0.02, SERVED + 1),
+        (" 3 ", SERVED, SERVED + 0.5, SERVED + 3),
+        ("1", SERVED, SERVED + 1.5, SERVED + 1),  # past, but by less than a second: now
+        ("1", SERVED, SERVED + 2.5, None),  # more than a second past: the clocks disagree
+        ("1", None, SERVED, None),  # no Date
+        ("1.5", SERVED, SERVED, None),  # not whole seconds
+        (formatdate(SERVED + 5, usegmt=True), SERVED, SERVED, None),  # an HTTP date already
+    ],
+)
+def test_the_turn_is_the_answers_date_plus_retry_after(
+    retry_after: str, date: float | None, now: float, turn: float | None
+) -> None:
+    wall = FakeTime()
+    wall.now = now
+    assert ServerClock(wall.clock).turn(throttled_answer(retry_after, date)) == turn
+
+
+def test_an_unreadable_date_or_a_distrusted_clock_names_no_turn() -> None:
+    wall = FakeTime()
+    wall.now = SERVED
+    clock = ServerClock(wall.clock)
+    garbled = HTTPResponse(headers={"Retry-After": "1", "Date": "yesterday"}, status=429)
+    assert clock.turn(garbled) is None
+    clock.trusted = False
+    assert clock.turn(throttled_answer()) is None
+
+
+def test_a_429_is_retried_when_its_window_turns_not_a_second_later() -> None:
+    wall = FakeTime()
+    wall.now = SERVED + 0.95
+    limiter = SpyLimiter(wall)
+    retry = refused(timed_retry(wall, limiter), throttled_answer("1"))
+    assert wall.slept == [pytest.approx(0.05)]
+    assert retry.probing
+    assert limiter.told == [{"throttled": True, "probe": False, "retry_in": pytest.approx(0.05)}]
+
+
+def test_a_refused_probe_stops_trusting_the_date_for_the_run() -> None:
+    wall = FakeTime()
+    wall.now = SERVED + 0.95
+    limiter = SpyLimiter(wall)
+    retry = refused(timed_retry(wall, limiter), throttled_answer("1"))
+    # Sent at 00:00:11 as told, and refused: the server's clock or its limit disagrees.
+    retry = refused(retry, throttled_answer("1", SERVED + 1))
+    assert retry.server_clock is not None
+    assert not retry.server_clock.trusted
+    assert limiter.told[1] == {"throttled": True, "probe": True, "retry_in": None}
+    assert wall.slept[1] == 1.0, "the full Retry-After from now on"
+    assert not retry.probing
+    refused(retry, throttled_answer("1", SERVED + 2))
+    assert wall.slept[2] == 1.0
+
+
+def test_a_retry_the_pacing_held_back_is_no_probe() -> None:
+    wall = FakeTime()
+    wall.now = SERVED + 0.95
+    # The run's pacing gives this worker its token 0.6 s after the window turned.
+    limiter = SpyLimiter(wall, delay=PROBE_SECONDS + 0.35)
+    retry = refused(timed_retry(wall, limiter), throttled_answer("1"))
+    assert not retry.probing
+    retry = refused(retry, throttled_answer("1", SERVED + 1))  # the window filled up again
+    assert retry.server_clock is not None
+    assert retry.server_clock.trusted
+    assert limiter.told[1]["probe"] is False
+
+
+def test_without_a_date_a_429_waits_the_full_retry_after() -> None:
+    wall = FakeTime()
+    wall.now = SERVED + 0.95
+    limiter = SpyLimiter(wall)
+    retry = refused(timed_retry(wall, limiter), throttled_answer("1", None))
+    assert wall.slept == [1.0]
+    assert not retry.probing
+    assert limiter.told == [{"throttled": True, "probe": False, "retry_in": None}]
