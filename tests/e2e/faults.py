@@ -1,7 +1,8 @@
 """Helpers shared by the fault-injection and interruption tests.
 
-Everything here talks to the real command and a sandbox subprocess, like the harness in
-``conftest.py``: the same environment (``base_env``), the same key, real sockets.
+Everything here talks to a sandbox over real sockets, like the harness in ``conftest.py``: the
+same environment (``base_env``), the same key. :func:`background_dexbulk` always starts the
+installed command as a child process, since the tests that use it send it signals.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from tests.conftest import TEST_KEY
-from tests.e2e.conftest import DEXBULK, SandboxProc, base_env
+from tests.e2e.conftest import DEXBULK, SandboxApi, base_env
 
 Contact = dict[str, Any]
 
@@ -39,7 +40,7 @@ def write_ids(path: Path, ids: Iterable[str]) -> Path:
     return path
 
 
-def tolerate_faults(api: SandboxProc) -> SandboxProc:
+def tolerate_faults(api: SandboxApi) -> SandboxApi:
     """Make the test's own reads survive the faults the sandbox plays (5xx, drops, 429).
 
     The test's reads then also draw the sandbox's fault dice and show in its ``requests`` and
@@ -56,7 +57,7 @@ def tolerate_faults(api: SandboxProc) -> SandboxProc:
     return api
 
 
-def snapshot(api: SandboxProc) -> dict[str, Contact]:
+def snapshot(api: SandboxApi) -> dict[str, Contact]:
     """Every contact in the sandbox, by ID, read through the API's own listing."""
     found: dict[str, Contact] = {}
     cursor: str | None = None
@@ -93,7 +94,7 @@ def read_lines(path: Path) -> list[str]:
     return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def command_env(tmp_path: Path, api: SandboxProc) -> dict[str, str]:
+def command_env(tmp_path: Path, api: SandboxApi) -> dict[str, str]:
     """Exactly what the ``dexbulk`` fixture gives the command (same state dir, same key)."""
     env = base_env(tmp_path)
     env.update({"DEX_API_URL": api.url, "DEX_API_KEY": TEST_KEY})
@@ -102,7 +103,7 @@ def command_env(tmp_path: Path, api: SandboxProc) -> dict[str, str]:
 
 @contextmanager
 def background_dexbulk(
-    tmp_path: Path, api: SandboxProc, *args: str
+    tmp_path: Path, api: SandboxApi, *args: str
 ) -> Iterator[subprocess.Popen[str]]:
     """Run the installed command in the background, as the harness would run it.
 
@@ -153,7 +154,7 @@ def wait_until(
         time.sleep(poll)
 
 
-def wait_quiet(api: SandboxProc, *, quiet: float, timeout: float = 5) -> dict[str, Any]:
+def wait_quiet(api: SandboxApi, *, quiet: float, timeout: float = 5) -> dict[str, Any]:
     """Wait until the sandbox's counters stop moving for ``quiet`` seconds; return them.
 
     After a SIGKILL the sandbox still finishes the requests the dead process had sent; this

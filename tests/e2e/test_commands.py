@@ -1,4 +1,4 @@
-"""Every command, end to end: the installed ``dexbulk`` against a sandbox subprocess.
+"""Every command, end to end: dexbulk's entry point against a sandbox on 127.0.0.1.
 
 Each test asserts the exit code, stdout, stderr and the sandbox's state afterwards: the fields
 that should change did, and nothing else did. The helpers at the top are shared with the other
@@ -16,16 +16,16 @@ from typing import Any
 import pytest
 
 import dexbulk as dexbulk_package
-from tests.e2e.conftest import Result, SandboxProc
+from tests.e2e.conftest import Result, SandboxApi
 
-Sandbox = Callable[..., SandboxProc]
+Sandbox = Callable[..., SandboxApi]
 Dexbulk = Callable[..., Result]
 
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000001"
 """A well-formed contact ID that is not in the sandbox's address book."""
 
 
-def snapshot(api: SandboxProc, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+def snapshot(api: SandboxApi, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
     """Every listed contact as the sandbox stores it now."""
     found = {cid: api.contact(cid) for cid in ids}
     missing = [cid for cid, contact in found.items() if contact is None]
@@ -62,7 +62,7 @@ def assert_changed(
             assert after[cid] == before[cid], f"{cid} was touched"
 
 
-def preset(api: SandboxProc, ids: Sequence[str], data: Mapping[str, Any]) -> None:
+def preset(api: SandboxApi, ids: Sequence[str], data: Mapping[str, Any]) -> None:
     """Put known values in place straight through the sandbox's API (not through dexbulk)."""
     body = [{"contactId": cid, "data": dict(data)} for cid in ids]
     answer = api.http.put(f"{api.url}/contacts/", json=body, timeout=5)
@@ -398,6 +398,7 @@ def test_dry_run_needs_no_api_settings_at_all(dexbulk: Dexbulk) -> None:
     assert plan["firstRequest"]["headers"]["Authorization"] == "Bearer <redacted>"
 
 
+@pytest.mark.subprocess  # what reaches each file descriptor of the real process
 def test_json_is_one_document_and_quiet_is_silent(sandbox: Sandbox, dexbulk: Dexbulk) -> None:
     api = sandbox()
     ids = api.ids(4)

@@ -2,6 +2,10 @@
 
 0 all updated · 1 some not updated · 2 bad input, nothing sent · 3 key refused, one request ·
 4 API unreachable or not Dex's (tests/e2e/test_network.py has more of 4).
+
+One case of each code (marked ``subprocess``) runs the installed console script against a
+``dexbulk sandbox`` process, so the code is checked as the shell sees it; the others run in
+the test process (see ``conftest.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from tests.e2e.test_commands import (
 )
 
 
+@pytest.mark.subprocess
 def test_0_every_contact_updated(sandbox: Sandbox, dexbulk: Dexbulk) -> None:
     api = sandbox()
     ids = api.ids(3)
@@ -36,7 +41,9 @@ def test_0_every_contact_updated(sandbox: Sandbox, dexbulk: Dexbulk) -> None:
     assert_changed(before, snapshot(api, ids), {cid: {"is_archived": True} for cid in ids[:2]})
 
 
-@pytest.mark.parametrize("mode", ["skip", "reject"])
+@pytest.mark.parametrize(
+    "mode", [pytest.param("skip", marks=pytest.mark.subprocess), "reject"]
+)
 def test_1_unknown_contact_fails_and_the_rest_is_updated(
     sandbox: Sandbox, dexbulk: Dexbulk, mode: str
 ) -> None:
@@ -154,7 +161,17 @@ BAD_INPUTS: dict[str, BadInput] = {
 }
 
 
-@pytest.mark.parametrize("case", list(BAD_INPUTS))
+# A dexbulk error and a usage error (Click's): two paths to exit 2, both through the real script.
+THROUGH_THE_SCRIPT = ("malformed ID in a file", "unknown option")
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(case, marks=pytest.mark.subprocess) if case in THROUGH_THE_SCRIPT else case
+        for case in BAD_INPUTS
+    ],
+)
 def test_2_bad_input_sends_nothing(
     sandbox: Sandbox, dexbulk: Dexbulk, tmp_path: Path, case: str
 ) -> None:
@@ -192,6 +209,7 @@ def test_2_plain_http_message_names_the_option_that_was_used(dexbulk: Dexbulk) -
     assert "--api-url" in result.stderr, result.stderr
 
 
+@pytest.mark.subprocess
 def test_3_wrong_key_costs_one_request(sandbox: Sandbox, dexbulk: Dexbulk) -> None:
     api = sandbox()
     ids = api.ids(20)
@@ -243,6 +261,7 @@ def _closed_port() -> int:
     return port
 
 
+@pytest.mark.subprocess
 def test_4_api_unreachable(sandbox: Sandbox, dexbulk: Dexbulk) -> None:
     api = sandbox()
     ids = api.ids(3)

@@ -7,6 +7,9 @@ batches finish, exit 130, "resume with: dexbulk resume ID") or SIGKILL (a crash)
 must then bring every contact to the state an uninterrupted run gives (the new company, nothing
 else changed), sending confirmed contacts never again: across both invocations the sandbox
 applies at most the selection plus what was in flight at the kill (concurrency x batch size).
+
+Only the interrupted command is a child process (the installed script: it is what gets the
+signal); the sandbox, ``runs show`` and ``resume`` run in the test process (see conftest.py).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Result, SandboxProc
+from tests.e2e.conftest import Result, SandboxApi
 from tests.e2e.faults import (
     background_dexbulk,
     changed_fields,
@@ -49,13 +52,13 @@ def _send_args(ids_file: Path, value: str) -> tuple[str, ...]:
     )  # fmt: skip
 
 
-def _show(dexbulk: Callable[..., Result], api: SandboxProc, run_id: str) -> dict[str, Any]:
+def _show(dexbulk: Callable[..., Result], api: SandboxApi, run_id: str) -> dict[str, Any]:
     shown = dexbulk("runs", "show", run_id, "--json", api=api)
     assert shown.code == 0, shown
     return shown.json()  # type: ignore[no-any-return]
 
 
-def _assert_final_state(api: SandboxProc, before: dict[str, dict[str, Any]], value: str) -> None:
+def _assert_final_state(api: SandboxApi, before: dict[str, dict[str, Any]], value: str) -> None:
     """Every contact as an uninterrupted run leaves it: the new company, nothing else changed."""
     after = snapshot(api)
     assert set(after) == set(before)
@@ -81,7 +84,7 @@ def _assert_all_confirmed(run: dict[str, Any], total: int) -> None:
 def test_resume_finishes_an_interrupted_run(
     how: str,
     seed: int,
-    sandbox: Callable[..., SandboxProc],
+    sandbox: Callable[..., SandboxApi],
     dexbulk: Callable[..., Result],
     tmp_path: Path,
 ) -> None:
@@ -160,7 +163,7 @@ def test_resume_finishes_an_interrupted_run(
 
 
 def test_second_sigint_aborts_and_the_run_stays_resumable(
-    sandbox: Callable[..., SandboxProc], dexbulk: Callable[..., Result], tmp_path: Path
+    sandbox: Callable[..., SandboxApi], dexbulk: Callable[..., Result], tmp_path: Path
 ) -> None:
     """A second Ctrl-C abandons the batches in flight at once; ``resume`` still finishes.
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Result, SandboxProc
+from tests.e2e.conftest import Result, SandboxApi
 from tests.e2e.faults import (
     changed_fields,
     read_jsonl,
@@ -83,7 +83,7 @@ def _scenario_id(scenario: Scenario) -> str:
 def test_every_contact_is_updated_or_reported(
     scenario: Scenario,
     unknown_mode: str,
-    sandbox: Callable[..., SandboxProc],
+    sandbox: Callable[..., SandboxApi],
     dexbulk: Callable[..., Result],
     tmp_path: Path,
 ) -> None:
@@ -232,7 +232,7 @@ def _check_bisection_cost(
 
 def _check_journal(
     dexbulk: Callable[..., Result],
-    api: SandboxProc,
+    api: SandboxApi,
     doc: dict[str, Any],
     confirmed: int,
     failures: list[str],
@@ -250,7 +250,7 @@ def _check_journal(
 
 def _check_retry_failed(
     dexbulk: Callable[..., Result],
-    api: SandboxProc,
+    api: SandboxApi,
     tmp_path: Path,
     send_flags: tuple[str, ...],
     failures: list[str],
@@ -290,7 +290,7 @@ def _check_retry_failed(
 
 
 def test_a_retried_check_request_is_counted(
-    sandbox: Callable[..., SandboxProc], dexbulk: Callable[..., Result], tmp_path: Path
+    sandbox: Callable[..., SandboxApi], dexbulk: Callable[..., Result], tmp_path: Path
 ) -> None:
     """Retries of the "which contacts exist?" request count too ("every retry is counted").
 
@@ -319,7 +319,7 @@ def test_a_retried_check_request_is_counted(
 
 
 def test_exhausted_retries_are_reported_then_retried_to_exit_0(
-    sandbox: Callable[..., SandboxProc], dexbulk: Callable[..., Result], tmp_path: Path
+    sandbox: Callable[..., SandboxApi], dexbulk: Callable[..., Result], tmp_path: Path
 ) -> None:
     """A batch that fails every attempt is listed as failed with the HTTP reason, never lost.
 
