@@ -4,6 +4,8 @@ Each command parses its input, calls one library function, renders the result an
 exit code; :func:`dexbulk.cli.errors.run_main` turns every error into a message and a code.
 """
 
+import copy
+import sys
 from collections.abc import Sequence
 from typing import Annotated, Any
 
@@ -69,4 +71,23 @@ _register(app)
 
 def run(argv: Sequence[str] | None = None) -> None:
     """The console script: run the app on ``argv`` (default ``sys.argv[1:]``); always exits."""
-    app(args=list(argv) if argv is not None else None, prog_name="dexbulk")
+    args = list(sys.argv[1:] if argv is None else argv)
+    _app_for(args)(args=args, prog_name="dexbulk")
+
+
+def _app_for(args: Sequence[str]) -> typer.Typer:
+    """``app`` with only the command ``args`` name, or all of them when they name none.
+
+    Typer builds a click command, parameter by parameter, for every registered command before
+    it runs one: a third of the time a one-contact ``star`` spent in Python outside imports
+    (bench/onecontact.py). Help, a bare ``dexbulk`` and an unknown name get the whole app, so
+    they list every command or suggest the nearest.
+    """
+    name = next((arg for arg in args if not arg.startswith("-")), None)
+    commands = [info for info in app.registered_commands if info.name == name]
+    groups = [info for info in app.registered_groups if info.name == name]
+    if not commands and not groups:
+        return app
+    one = copy.copy(app)
+    one.registered_commands, one.registered_groups = commands, groups
+    return one
