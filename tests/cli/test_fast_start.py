@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 
 import pytest
@@ -64,3 +66,19 @@ def test_run_answers_as_the_whole_app_does(
 ) -> None:
     whole = finished(lambda: app(args=args, prog_name="dexbulk"), capsys)
     assert finished(lambda: run(args), capsys) == whole
+
+
+def test_only_dexbulk_sandbox_loads_the_sandboxs_flag_table() -> None:
+    """A command imports what it needs: the sandbox's options only for ``dexbulk sandbox``."""
+    code = (
+        "import sys, typer.main\n"
+        "from dexbulk.cli.app import _app_for\n"
+        "for args in (['star', '--ids', 'x'], ['runs'], ['auth', 'status']):\n"
+        "    typer.main.get_command(_app_for(args))\n"
+        "assert not [m for m in sys.modules if m.startswith('dexbulk.sandbox')], 'early'\n"
+        "typer.main.get_command(_app_for(['sandbox', '--help']))\n"
+        "assert 'dexbulk.sandbox.options' in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "sandbox" in ALL_NAMES
