@@ -32,12 +32,17 @@ API_KEY = "dex_sandbox_0123456789abcdef"
 
 @dataclass(frozen=True)
 class Child:
-    """One finished child process: wall seconds, peak RSS in MiB, exit code, stdout."""
+    """One finished child process: wall seconds, peak RSS in MiB, exit code, stdout, CPU.
+
+    ``cpu`` is the child's own user + system seconds: what it cost, whatever else the machine
+    was running (its wall time stretches with the load, its CPU time hardly).
+    """
 
     wall: float
     rss_mib: float
     code: int
     stdout: str
+    cpu: float = 0.0
 
     def json(self) -> dict[str, Any]:
         """The child's stdout parsed as one JSON document (``--json`` output)."""
@@ -47,7 +52,8 @@ class Child:
 # Peak RSS needs a small parent: Linux carries a process's high-water RSS across exec, and a
 # child forked (or vforked) from this bench starts with the bench's own RSS (~40 MiB) as its
 # high-water mark. So a bare `python -S` launcher (~8 MiB) spawns the command, times it from
-# spawn to reap, and reports the command's own ru_maxrss (KiB) and the wall seconds.
+# spawn to reap, and reports the command's own ru_maxrss (KiB), the wall seconds and its CPU
+# seconds.
 _LAUNCHER = """
 import os, sys, time
 report, argv = sys.argv[1], sys.argv[2:]
@@ -56,7 +62,7 @@ pid = os.posix_spawn(argv[0], argv, os.environ)
 _, status, usage = os.wait4(pid, 0)
 wall = time.perf_counter() - started
 with open(report, "w") as out:
-    out.write(f"{wall} {usage.ru_maxrss}")
+    out.write(f"{wall} {usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}")
 sys.exit(os.waitstatus_to_exitcode(status))
 """
 
@@ -85,11 +91,11 @@ def run_child(
             stderr=subprocess.DEVNULL,
             env=dict(env) if env is not None else None,
         )
-        wall, maxrss = report.read().split()
+        wall, maxrss, cpu = report.read().split()
         out.seek(0)
         text = out.read().decode("utf-8", "replace")
     # Linux reports ru_maxrss in KiB.
-    return Child(float(wall), int(maxrss) / 1024, code, text)
+    return Child(float(wall), int(maxrss) / 1024, code, text, float(cpu))
 
 
 @contextmanager

@@ -1,7 +1,7 @@
 """Run every dexbulk benchmark against sandboxes it starts itself; print one table.
 
-    .venv/bin/python bench/run.py            # everything, about 4 minutes on 2 cores
-    .venv/bin/python bench/run.py --quick    # shorter runs, no regular-install venv (~1.5 min)
+    .venv/bin/python bench/run.py            # everything, about 10 minutes on 2 cores
+    .venv/bin/python bench/run.py --quick    # shorter runs, no regular-install venv (~4 min)
     .venv/bin/python bench/run.py --only startup,memory --json figures.json
 
 The venv of the interpreter running this script is the one measured: its ``dexbulk`` command,
@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import memory
+import onecontact
 import pacing
 import startup
 import throughput
@@ -32,6 +33,7 @@ SECTIONS = {
     "pacing": (pacing, "2. Rate-limit efficiency (sandbox --rate-limit N/s, latency 50 ms)"),
     "startup": (startup, "3. Start-up"),
     "memory": (memory, "4. Flat memory"),
+    "onecontact": (onecontact, "5. A fast start (one contact vs a minimal requests script)"),
 }
 WIDTHS = (52, 18, 22)
 

@@ -11,6 +11,7 @@ bounded queue, so memory stays flat however many contacts are selected.
 from __future__ import annotations
 
 import enum
+import itertools
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -249,7 +250,10 @@ def send_all(
             break
     else:
         return
-    _fan_out(batches, process, concurrency, on_report, stop)
+    following = next(batches, None)
+    if following is None:  # a small run is one batch: no workers to start and stop
+        return
+    _fan_out(itertools.chain([following], batches), process, concurrency, on_report, stop)
 
 
 def _fan_out(

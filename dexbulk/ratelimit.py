@@ -23,7 +23,8 @@ a common gateway limit, refuses everything sent into a full window until it turn
   accepted in the last second: the sending rate counts refusals. The run's first 429 comes
   unpaced, several requests in flight (at a 10/s limit its meter reads 40/s): the cut is then to
   90% of that count when that is lower than 70% of the sending rate, and answers to requests
-  already on their way add to the count.
+  already on their way add to the count. Met twice at the same count, a limit is known: the
+  cut is 10% and the probing above it half as fast (``_CONFIRMED``).
 
 Clock and sleeper are parameters so tests can drive time by hand.
 """
@@ -67,6 +68,10 @@ _PINNED_BETA = 0.9
 # Answers accepted in this long before a 429 bound its cut (module docstring): about the limit
 # whether the server counts a fixed window of N per second or drains a bucket (N to 2N).
 _TRAILING_SECONDS = 1.0
+# Two cuts in a row at the same count (within 10%): the limit is known. Cut 10% instead of 30%
+# and probe above it at half botocore's pace: a fixed limit is not worth a 429 every 3 s.
+_CONFIRMED = 0.1
+_CONFIRMED_SPEED = 0.5
 _SMOOTHING = 0.8
 _BUCKET_SECONDS = 0.5
 _MIN_SPAN_SECONDS = 0.25
@@ -92,10 +97,11 @@ class _Cubic:
         return _SCALE * self.speed * (t - self.k) ** 3 + self.w_max
 
     def throttled(
-        self, rate: float, now: float, *, pinned: bool = False, beta: float | None = None
-    ) -> float:
+        self, rate: float, now: float, *, pinned: bool = False, beta: float | None = None,
+        slow: float = 1.0,
+    ) -> float:  # fmt: skip
         self.w_max = rate
-        self.speed = min(1.0, max(rate, _MIN_FILL_RATE) / _FULL_SPEED_RATE)
+        self.speed = min(1.0, max(rate, _MIN_FILL_RATE) / _FULL_SPEED_RATE) * slow
         if beta is None:
             beta = _BETA + (_PINNED_BETA - _BETA) * (1 - self.speed) if pinned else _BETA
         self.k = (self.w_max * (1 - beta) / (_SCALE * self.speed)) ** (1 / 3)
@@ -169,6 +175,8 @@ class RateLimiter:
         self._quiet_until = -math.inf
         """429s of requests sent before this (the last cut, or the turn it named) cut nothing."""
         self._counted: float | None = None
+        self._limit_seen: float | None = None
+        """What the server accepted in the second before the last cut at full speed."""
         """Answers accepted in the second before the first 429, while late ones may add to it."""
         self._accepted_at: deque[float] = deque()
         """When the accepted answers (not 429s) of the last ``_TRAILING_SECONDS`` came."""
@@ -267,8 +275,14 @@ class RateLimiter:
             # Not a count under half the pace: the workers were then mostly waiting out a
             # Retry-After, and it says little about the limit.
             counted = self._accepted_count(now)
-            if counted >= basis / 2:
-                basis = min(basis, counted)
+            if basis / 2 <= counted <= basis:
+                basis = counted
+                seen, self._limit_seen = self._limit_seen, counted
+                if seen and abs(counted - seen) <= _CONFIRMED * seen:
+                    self._proven = 0.0
+                    return self._cubic.throttled(
+                        counted, now, beta=_PINNED_BETA, slow=_CONFIRMED_SPEED
+                    )
         if basis <= 0:
             # Nothing measured yet (the very first requests were refused): start low.
             basis = _COLD_START_RATE

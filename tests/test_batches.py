@@ -679,3 +679,22 @@ def test_a_contact_settles_with_the_state_its_answer_means(
     report = process_batch(updates(1), send, FakeVerify(missing=[cid(0)]), BatchSizer(10))
     assert [r.state for r in report.results] == [state]
     assert state.retryable is (kind == "failed")
+
+
+@pytest.mark.parametrize(("count", "workers"), [(1, 0), (2, 3)])
+def test_workers_start_only_when_a_batch_is_left_for_them(
+    monkeypatch: pytest.MonkeyPatch, count: int, workers: int
+) -> None:
+    started: list[threading.Thread] = []
+    real_start = threading.Thread.start
+
+    def start(thread: threading.Thread) -> None:
+        started.append(thread)
+        real_start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", start)
+    recorder = Recorder()
+    send_all(iter(batches_of(count)), settle, concurrency=3, on_report=recorder,
+             stop=threading.Event())  # fmt: skip
+    assert sorted(recorder.reported) == list(range(count))
+    assert len(started) == workers, "a one-batch run (up to --batch-size contacts) starts none"

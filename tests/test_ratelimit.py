@@ -385,6 +385,27 @@ def test_a_cut_at_full_speed_starts_from_at_most_what_was_accepted(
     assert rate_of(limiter) == pytest.approx(0.7 * 12)
 
 
+def test_a_limit_met_twice_at_the_same_count_is_cut_less_and_probed_slower() -> None:
+    limiter, t = make()
+
+    def accepted(count: int, gap: float) -> None:
+        for _ in range(count):
+            t.now += gap
+            limiter.on_response(throttled=False)
+
+    accepted(20, 0.05)
+    limiter.on_response(throttled=True)  # the first 429: 20 accepted in the last second
+    accepted(12, 1 / 12)
+    limiter.on_response(throttled=True)  # 12 accepted in the second before: the limit
+    assert rate_of(limiter) == pytest.approx(0.7 * 12), "the first time: botocore's cut"
+    accepted(36, 1 / 12)
+    limiter.on_response(throttled=True)  # 12 again
+    assert rate_of(limiter) == pytest.approx(0.9 * 12), "the second time: a known limit"
+    accepted(100, 0.05)  # five seconds later
+    # At botocore's pace the rate would be about 22 req/s by now (12 + 0.4 x 2.9^3).
+    assert 12 <= rate_of(limiter) <= 12.5
+
+
 # -- the transport: a 429's retry timed by its Date ---------------------------------------------
 
 SERVED = 1_767_225_610.0  # 2026-01-01 00:00:10 UTC, a whole second as a Date header shows

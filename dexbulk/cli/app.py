@@ -4,6 +4,7 @@ Each command parses its input, calls one library function, renders the result an
 exit code; :func:`dexbulk.cli.errors.run_main` turns every error into a message and a code.
 """
 
+import sys
 from collections.abc import Sequence
 from typing import Annotated, Any
 
@@ -15,16 +16,6 @@ from dexbulk.cli.errors import EXIT_CODES_EPILOG
 from dexbulk.cli.help import DexbulkCommand, DexbulkGroup
 from dexbulk.cli.options import RUNS_PANEL, TOOLS_PANEL
 
-app = typer.Typer(
-    name="dexbulk",
-    epilog=EXIT_CODES_EPILOG,
-    no_args_is_help=True,
-    pretty_exceptions_show_locals=False,  # locals could hold the API key
-    context_settings={"help_option_names": ["-h", "--help"]},
-    rich_markup_mode=None,  # help and usage errors are drawn by cli.help, not rich_utils
-    cls=DexbulkGroup,
-)
-
 
 def _version(value: bool) -> None:
     if value:
@@ -32,7 +23,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def main(
     version: Annotated[
         bool,
@@ -49,7 +39,28 @@ def main(
     """
 
 
-def _register(app: typer.Typer) -> None:
+def build(*, sandbox: bool = True) -> typer.Typer:
+    """The app with every command; ``sandbox=False`` leaves out ``dexbulk sandbox``.
+
+    Only ``dexbulk sandbox`` needs the sandbox's flag table, from which its options are made:
+    a twentieth of a one-contact ``star``'s time went into importing and turning it into
+    options (bench/onecontact.py).
+    """
+    app = typer.Typer(
+        name="dexbulk",
+        epilog=EXIT_CODES_EPILOG,
+        no_args_is_help=True,
+        pretty_exceptions_show_locals=False,  # locals could hold the API key
+        context_settings={"help_option_names": ["-h", "--help"]},
+        rich_markup_mode=None,  # help and usage errors are drawn by cli.help, not rich_utils
+        cls=DexbulkGroup,
+    )
+    app.callback()(main)
+    _register(app, sandbox=sandbox)
+    return app
+
+
+def _register(app: typer.Typer, *, sandbox: bool) -> None:
     """Every command, in the order ``dexbulk --help`` lists them within each panel."""
     update.register(app)
     tool: dict[str, Any] = {"cls": DexbulkCommand, "rich_help_panel": TOOLS_PANEL}
@@ -57,16 +68,51 @@ def _register(app: typer.Typer) -> None:
     run: dict[str, Any] = {**tool, "rich_help_panel": RUNS_PANEL, "epilog": EXIT_CODES_EPILOG}
     app.command("resume", **run)(runs.resume)
     app.command("retry", **run)(runs.retry)
-    app.command("sandbox", **tool)(admin.sandbox_command())
+    if sandbox:
+        app.command("sandbox", **tool)(admin.sandbox_command())
     app.command("demo", **tool)(admin.demo)
     app.add_typer(runs.runs_app(), name="runs", rich_help_panel=RUNS_PANEL)
     app.add_typer(admin.auth_app(), name="auth", rich_help_panel=TOOLS_PANEL)
     app.add_typer(admin.config_app(), name="config", rich_help_panel=TOOLS_PANEL)
 
 
-_register(app)
+_whole: typer.Typer | None = None
+
+
+def _whole_app() -> typer.Typer:
+    global _whole
+    if _whole is None:
+        _whole = build()
+    return _whole
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """``app``, the whole app (tests, docs/gen_reference.py), made on first use."""
+    if name == "app":
+        return _whole_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def run(argv: Sequence[str] | None = None) -> None:
     """The console script: run the app on ``argv`` (default ``sys.argv[1:]``); always exits."""
-    app(args=list(argv) if argv is not None else None, prog_name="dexbulk")
+    args = list(sys.argv[1:] if argv is None else argv)
+    _app_for(args)(args=args, prog_name="dexbulk")
+
+
+def _app_for(args: Sequence[str]) -> typer.Typer:
+    """An app with only the command ``args`` name, or the whole app when they name none.
+
+    Typer builds a click command, parameter by parameter, for every registered command before
+    it runs one: a third of the time a one-contact ``star`` spent in Python outside imports
+    (bench/onecontact.py). Help, a bare ``dexbulk`` and an unknown name get the whole app, so
+    they list every command or suggest the nearest.
+    """
+    name = next((arg for arg in args if not arg.startswith("-")), None)
+    if name is None or name == "sandbox":
+        return _whole_app()
+    one = build(sandbox=False)
+    one.registered_commands = [info for info in one.registered_commands if info.name == name]
+    one.registered_groups = [info for info in one.registered_groups if info.name == name]
+    if not one.registered_commands and not one.registered_groups:
+        return _whole_app()
+    return one

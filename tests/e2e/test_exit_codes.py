@@ -41,9 +41,7 @@ def test_0_every_contact_updated(sandbox: Sandbox, dexbulk: Dexbulk) -> None:
     assert_changed(before, snapshot(api, ids), {cid: {"is_archived": True} for cid in ids[:2]})
 
 
-@pytest.mark.parametrize(
-    "mode", [pytest.param("skip", marks=pytest.mark.subprocess), "reject"]
-)
+@pytest.mark.parametrize("mode", [pytest.param("skip", marks=pytest.mark.subprocess), "reject"])
 def test_1_unknown_contact_fails_and_the_rest_is_updated(
     sandbox: Sandbox, dexbulk: Dexbulk, mode: str
 ) -> None:

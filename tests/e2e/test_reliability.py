@@ -294,10 +294,12 @@ def test_a_retried_check_request_is_counted(
 ) -> None:
     """Retries of the "which contacts exist?" request count too ("every retry is counted").
 
-    Deterministic: a bucket of one request per second (starting full) lets the PUT through;
-    the filter request that checks the short count follows within milliseconds, gets 429 with
-    Retry-After: 1, and succeeds when retried. The sandbox answers 3 requests for 2 logical
-    ones, so the run made exactly one retry, and it was for a 429.
+    A bucket of one request per second (starting full) lets the PUT through; the filter
+    request that checks the short count follows within milliseconds, gets 429 with
+    Retry-After: 1, and succeeds when retried. The first retry goes at the 429's Date plus
+    Retry-After, which a bucket may refuse once more (it refills on its own clock, not on the
+    second); then the full Retry-After. Every answer beyond the 2 logical requests is a retry
+    of a 429, and each is counted.
     """
     probe = sandbox("--contacts", "20", "--seed", "7")
     ids = probe.ids(5)
@@ -312,10 +314,12 @@ def test_a_retried_check_request_is_counted(
     assert result.code == 1, result
     doc = result.json()
     assert (doc["confirmed"], doc["failed"]) == (5, 1), doc
-    assert stats["by_status"] == {"200": 2, "429": 1}, stats
+    refused = stats["by_status"].get("429", 0)
+    assert stats["by_status"] == {"200": 2, "429": refused}, stats
+    assert 1 <= refused <= 2, stats
     assert stats["put_requests"] == 1, stats
-    assert doc["throttled"] == 1, doc
-    assert doc["retries"] == stats["requests"] - 2 == 1, (doc, stats)
+    assert doc["throttled"] == refused, doc
+    assert doc["retries"] == stats["requests"] - 2 == refused, (doc, stats)
 
 
 def test_exhausted_retries_are_reported_then_retried_to_exit_0(

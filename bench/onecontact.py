@@ -1,0 +1,110 @@
+"""A fast start: one contact starred by dexbulk, against the least a script could do.
+
+Against a local sandbox with no latency, two commands run side by side, interleaved (A B A B
+...) so a burst of load from elsewhere hits both alike:
+
+* ``dexbulk star --ids ID``: the installed command, start-up, checks, journal and summary;
+* a minimal ``requests`` script: ``python -c`` importing requests and sending the same
+  ``PUT /v1/contacts/`` with the same key, nothing else.
+
+Goal: the dexbulk run costs at most 1.5 x the script (the median of each). Both pay the
+interpreter, ``requests`` (with urllib3 and ssl) and the round trip; the difference is Typer,
+dexbulk's own modules and what it does around the request.
+
+Also runnable alone, e.g. to measure another venv (a throw-away one with an older Typer):
+``python bench/onecontact.py --venv /tmp/typer029-venv --runs 30``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from common import API_KEY, BIN, SandboxProcess, dexbulk_env, run_child
+
+REPO = Path(__file__).resolve().parent.parent
+MINIMAL_PUT = """
+import sys, requests
+url, key, contact = sys.argv[1:4]
+answer = requests.put(
+    url + "/contacts/", json=[{"contactId": contact, "data": {"starred": True}}],
+    headers={"Authorization": "Bearer " + key}, timeout=30,
+)
+answer.raise_for_status()
+"""
+
+
+def time_both(bin_dir: Path, workdir: Path, runs: int) -> dict[str, Any]:
+    """Medians (seconds) of ``dexbulk star`` and the minimal script, from ``bin_dir``'s venv."""
+    db = workdir / "dex-onecontact.sqlite3"
+    with SandboxProcess(db, 300, fresh=True) as sandbox:
+        contact = sandbox.ids()[0]
+        env = dexbulk_env(workdir, sandbox.url)
+        named = {
+            "dexbulk star": [str(bin_dir / "dexbulk"), "star", "--ids", contact],
+            "requests script": [str(bin_dir / "python"), "-c", MINIMAL_PUT, sandbox.url,
+                                API_KEY, contact],
+        }  # fmt: skip
+        codes = {name: run_child(argv, env=env).code for name, argv in named.items()}  # warm-up
+        if any(codes.values()):
+            raise RuntimeError(f"a one-contact command failed: exit codes {codes}")
+        walls: dict[str, list[float]] = {name: [] for name in named}
+        cpus: dict[str, list[float]] = {name: [] for name in named}
+        for _ in range(runs):
+            for name, argv in named.items():
+                child = run_child(argv, env=env, keep_stdout=False)
+                walls[name].append(child.wall)
+                cpus[name].append(child.cpu)
+    return {
+        "runs": runs,
+        "medians": {name: statistics.median(values) for name, values in walls.items()},
+        "cpu": {name: statistics.median(values) for name, values in cpus.items()},
+        "spread": {name: (min(values), max(values)) for name, values in walls.items()},
+    }
+
+
+def measure(workdir: Path, *, quick: bool) -> dict[str, Any]:
+    """Compile dexbulk's bytecode (as pip does on install), then time both commands."""
+    subprocess.run(
+        [str(BIN / "python"), "-m", "compileall", "-q", str(REPO / "dexbulk")], check=True
+    )
+    return time_both(BIN, workdir, 10 if quick else 30)
+
+
+def rows(m: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """Table rows ``(metric, value, goal, verdict)``."""
+    star, script = m["medians"]["dexbulk star"], m["medians"]["requests script"]
+    star_cpu, script_cpu = m["cpu"]["dexbulk star"], m["cpu"]["requests script"]
+    ratio = star / script
+    low, high = m["spread"]["dexbulk star"]
+    return [
+        (f"minimal requests script, one PUT (median of {m['runs']})", f"{script * 1000:.0f} ms",
+         "baseline", f"python -c 'import requests; requests.put(...)'; CPU "
+         f"{script_cpu * 1000:.0f} ms"),
+        ("dexbulk star --ids ID (one contact)", f"{star * 1000:.0f} ms",
+         f"<= {1.5 * script * 1000:.0f} ms",
+         ("MET" if ratio <= 1.5 else "MISSED")
+         + f" ({ratio:.2f}x the script; runs {low * 1000:.0f}-{high * 1000:.0f} ms; CPU "
+         f"{star_cpu * 1000:.0f} ms = {star_cpu / script_cpu:.2f}x)"),
+    ]  # fmt: skip
+
+
+def main() -> None:
+    """Time a one-contact run in the venv given (default: this one) and print the rows."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--venv", type=Path, help="the venv whose dexbulk and python to time")
+    parser.add_argument("--runs", type=int, default=30)
+    args = parser.parse_args()
+    bin_dir = args.venv / "bin" if args.venv else BIN
+    with tempfile.TemporaryDirectory(prefix="dexbulk-onecontact-") as tmp:
+        figures = time_both(bin_dir, Path(tmp), args.runs)
+    for row in rows(figures):
+        print(" | ".join(row))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""The console script builds only the command it runs (``dexbulk.cli.app.run``)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+
+import pytest
+import typer
+
+from dexbulk.cli.app import _app_for, app, run
+
+ALL_NAMES = {info.name for info in app.registered_commands} | {
+    info.name for info in app.registered_groups
+}
+
+
+def names(built: typer.Typer) -> set[str | None]:
+    return {info.name for info in built.registered_commands} | {
+        info.name for info in built.registered_groups
+    }
+
+
+@pytest.mark.parametrize(
+    ("args", "kept"),
+    [
+        (["star", "--ids", "x"], {"star"}),
+        (["set", "company=Acme", "--from", "ids.txt"], {"set"}),
+        (["runs", "show", "last"], {"runs"}),
+        (["auth", "status"], {"auth"}),
+    ],
+)
+def test_a_command_line_builds_only_the_command_it_names(args: list[str], kept: set[str]) -> None:
+    assert names(_app_for(args)) == kept
+    assert names(app) == ALL_NAMES, "the app itself keeps every command"
+
+
+@pytest.mark.parametrize(
+    "args", [[], ["--help"], ["-h"], ["--version"], ["nope"], ["stars", "--ids", "x"]]
+)
+def test_help_and_unknown_names_get_every_command(args: list[str]) -> None:
+    assert _app_for(args) is app
+
+
+def finished(call: Callable[[], object], capsys: pytest.CaptureFixture[str]) -> tuple[object, str]:
+    with pytest.raises(SystemExit) as done:
+        call()
+    out = capsys.readouterr()
+    return done.value.code, out.out + out.err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["star", "--help"],
+        ["runs", "show", "--help"],
+        ["star", "--ids", "not-an-id"],
+        ["star", "a", "b"],
+        ["set"],
+        ["starr"],
+    ],
+)
+def test_run_answers_as_the_whole_app_does(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    whole = finished(lambda: app(args=args, prog_name="dexbulk"), capsys)
+    assert finished(lambda: run(args), capsys) == whole
+
+
+def test_only_dexbulk_sandbox_loads_the_sandboxs_flag_table() -> None:
+    """A command imports what it needs: the sandbox's options only for ``dexbulk sandbox``."""
+    code = (
+        "import sys, typer.main\n"
+        "from dexbulk.cli.app import _app_for\n"
+        "for args in (['star', '--ids', 'x'], ['runs'], ['auth', 'status']):\n"
+        "    typer.main.get_command(_app_for(args))\n"
+        "assert not [m for m in sys.modules if m.startswith('dexbulk.sandbox')], 'early'\n"
+        "typer.main.get_command(_app_for(['sandbox', '--help']))\n"
+        "assert 'dexbulk.sandbox.options' in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "sandbox" in ALL_NAMES
