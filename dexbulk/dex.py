@@ -13,6 +13,7 @@ one method here, so switching is a one-line change.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -64,6 +65,8 @@ class Dex:
             throttle_retries=throttle_retries,
         )  # fmt: skip
         self.api_url = self.transport.api_url
+        self._reads = 0
+        self._reads_lock = threading.Lock()
 
     def __enter__(self) -> Dex:
         return self
@@ -79,6 +82,15 @@ class Dex:
     def retries(self) -> int:
         """Every retry this client made, of any request."""
         return self.transport.retries
+
+    @property
+    def reads(self) -> int:
+        """Read requests this client made so far (pages, searches, lookups), retries aside."""
+        return self._reads
+
+    def _count_read(self) -> None:
+        with self._reads_lock:
+            self._reads += 1
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -130,6 +142,7 @@ class Dex:
     def get_contact(self, contact_id: str) -> Contact | None:
         """``GET /v1/contacts/{id}``: the contact, or ``None`` when missing or not the user's."""
         path = f"/contacts/{urlquote(contact_id, safe='')}"
+        self._count_read()
         answer = self.transport.request("GET", path, None, 1)
         if answer.status == 404:
             return None
@@ -148,7 +161,7 @@ class Dex:
 
         def page(cursor: str | None) -> tuple[object, str]:
             query = f"?cursor={urlquote(cursor, safe='')}" if cursor else ""
-            return self._data("GET", f"/contacts{query}", None), "GET /contacts"
+            return self._read("GET", f"/contacts{query}", None), "GET /contacts"
 
         yield from _paged(page)
 
@@ -161,7 +174,7 @@ class Dex:
             query: dict[str, object] = {"where": dict(where), "take": take}
             if cursor:
                 query["cursor"] = cursor
-            return self._data("POST", "/contacts/filter", compact_json(query)), "filter"
+            return self._read("POST", "/contacts/filter", compact_json(query)), "filter"
 
         yield from _paged(page)
 
@@ -214,9 +227,13 @@ class Dex:
             query = f"?searchQuery={urlquote(text, safe='')}&take={SEARCH_PAGE_SIZE}"
             if cursor:
                 query += f"&cursor={urlquote(cursor, safe='')}"
-            return self._data("GET", f"/search/{what}{query}", None), f"search {what}"
+            return self._read("GET", f"/search/{what}{query}", None), f"search {what}"
 
         yield from _paged(page)
+
+    def _read(self, method: str, path: str, body: bytes | None) -> dict[str, Any]:
+        self._count_read()
+        return self._data(method, path, body)
 
     def _data(self, method: str, path: str, body: bytes | None) -> dict[str, Any]:
         answer = self.transport.request(method, path, body, 0)
