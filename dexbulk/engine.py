@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from dexbulk.secret import ApiKey
 
 NOT_SENT = "not sent: the run stopped before this contact's batch"
+UNCHANGED = "not sent: Dex already holds these values"
 
 
 class Sender(Protocol):
@@ -91,7 +92,8 @@ class RunResult:
     @property
     def failed(self) -> list[ContactResult]:
         """Contacts that were sent and not updated."""
-        return [r for r in self.results if not r.ok and r.state is not ContactState.NOT_SENT]
+        unsent = (ContactState.NOT_SENT, ContactState.UNCHANGED)
+        return [r for r in self.results if not r.ok and r.state not in unsent]
 
     @property
     def not_sent(self) -> int:
@@ -99,18 +101,29 @@ class RunResult:
         return sum(1 for r in self.results if r.state is ContactState.NOT_SENT)
 
     @property
+    def unchanged(self) -> int:
+        """Contacts not sent because Dex already held the new values."""
+        return sum(1 for r in self.results if r.state is ContactState.UNCHANGED)
+
+    @property
     def sent(self) -> int:
         """Contacts whose batch reached an outcome."""
-        return len(self.results) - self.not_sent
+        return len(self.results) - self.not_sent - self.unchanged
 
     @property
     def exit_code(self) -> ExitCode:
-        """0 all updated, 1 some failed, 4 none updated at all, 130 interrupted."""
+        """0 all updated (or unchanged), 1 some failed, 4 none updated at all, 130 interrupted.
+
+        After ``--stop-after`` (state ``stopped``) only the contacts it sent count.
+        """
         if self.state == "interrupted":
             return ExitCode.INTERRUPTED
-        if not self.results or all(r.ok for r in self.results):
+        settled = [r for r in self.results if r.state is not ContactState.UNCHANGED]
+        if self.state == "stopped":
+            settled = [r for r in settled if r.state is not ContactState.NOT_SENT]
+        if all(r.ok for r in settled):
             return ExitCode.OK
-        if not any(r.ok for r in self.results):
+        if not any(r.ok for r in settled):
             return ExitCode.UNREACHABLE
         return ExitCode.SOME_FAILED
 
@@ -120,6 +133,7 @@ class RunResult:
             "runId": self.run_id, "state": self.state, "selected": self.selected,
             "duplicates": self.duplicates, "sent": self.sent, "updated": self.updated,
             "confirmed": len(self.ok), "failed": len(self.failed), "notSent": self.not_sent,
+            "unchanged": self.unchanged,
             "batches": self.batches, "requests": self.requests, "retries": self.retries,
             "throttled": self.throttled, "batchSize": self.batch_size,
             "elapsed": round(self.elapsed, 3),
@@ -137,13 +151,17 @@ def send(
     journal: Journal | None = None,
     progress: Callable[[int], None] | None = None,
     stop: threading.Event | None = None,
+    unchanged: Sequence[str] = (),
+    stop_after: int | None = None,
 ) -> RunResult:
     """Send every update of ``plan`` to Dex and return what became of each contact.
 
     Pass a :class:`~dexbulk.dex.Dex` client, or ``api_key`` (and optionally ``api_url``) and
     one is made for this run from ``options`` (timeouts, retries, pacing) and closed after.
     Raises :class:`~dexbulk.errors.AuthRefused` when Dex refuses the key; every other failure
-    is recorded per contact in the result.
+    is recorded per contact in the result. ``unchanged`` names contacts left out of the plan
+    because Dex already holds their values (see :mod:`dexbulk.preview`): they are reported as
+    such. ``stop_after`` sends only the plan's first N contacts (a canary).
     """
     from dexbulk.dex import Dex
     from dexbulk.ratelimit import RateLimiter
@@ -164,7 +182,7 @@ def send(
         return execute(
             plan, dex, options, journal=journal, progress=progress, stop=stop,
             throttle_count=(lambda: limiter.throttles) if limiter is not None else None,
-            retry_count=lambda: dex.retries,
+            retry_count=lambda: dex.retries, unchanged=unchanged, stop_after=stop_after,
         )  # fmt: skip
     finally:
         if own:
@@ -182,21 +200,33 @@ def execute(
     throttle_count: Callable[[], int] | None = None,
     retry_count: Callable[[], int] | None = None,
     clock: Callable[[], float] = time.monotonic,
+    unchanged: Sequence[str] = (),
+    stop_after: int | None = None,
 ) -> RunResult:
     """Send every update of ``plan`` and settle every contact.
 
     ``throttle_count`` and ``retry_count`` read the transport's run-wide counters, when it has
     them. ``progress`` is called with the number of contacts settled by each batch. Setting
     ``stop`` (Ctrl-C) takes no new batches; in-flight batches finish and are journaled.
-    An :class:`AuthRefused` is journaled and re-raised.
+    An :class:`AuthRefused` is journaled and re-raised. ``unchanged`` contacts (not in the
+    plan) are reported as such; with ``stop_after``, only the first N contacts are sent, the
+    rest are reported not sent and the state is ``stopped`` (``resume`` sends them).
     """
     stop = stop or threading.Event()
     started = clock()
     sizer = BatchSizer(options.batch_size)
     settled: dict[str, ContactResult] = {}
-    result = RunResult(journal.run_id if journal else None, plan.total, plan.duplicates, [])
+    selected = plan.total + len(unchanged)
+    result = RunResult(journal.run_id if journal else None, selected, plan.duplicates, [])
 
+    if unchanged:
+        result.notes.append(
+            f"{len(unchanged):,} contact(s) unchanged: Dex already holds these values; not sent"
+        )
     updates: Sequence[Update] = plan.updates
+    canary = stop_after is not None and stop_after < len(updates)
+    if stop_after is not None:
+        updates = updates[:stop_after]
     if options.check_ids:
         updates = _drop_unknown(updates, transport, settled, result)
 
@@ -224,7 +254,7 @@ def execute(
             chunks(updates, sizer), process, concurrency=options.concurrency,
             on_report=on_report, stop=stop,
         )  # fmt: skip
-        result.state = "interrupted" if stop.is_set() else "completed"
+        result.state = "interrupted" if stop.is_set() else "stopped" if canary else "completed"
     except AuthRefused:
         result.state = "auth-refused"
         raise
@@ -238,11 +268,12 @@ def execute(
         if retry_count is not None:
             # The transport's own count also covers the existence checks of short batches.
             result.retries = retry_count()
+        not_sent = f"not sent: --stop-after {stop_after}" if canary else NOT_SENT
         result.results = [
             settled.get(u.contact_id)
-            or ContactResult(u.contact_id, ContactState.NOT_SENT, None, NOT_SENT, 0)
+            or ContactResult(u.contact_id, ContactState.NOT_SENT, None, not_sent, 0)
             for u in plan.updates
-        ]
+        ] + [ContactResult(cid, ContactState.UNCHANGED, None, UNCHANGED, 0) for cid in unchanged]
         if journal is not None:
             journal.finish(result.state, result.summary())
     return result

@@ -6,13 +6,14 @@ Records, one per line, in order:
   the shared patch if there is one.
 * ``ids`` / ``updates``: the plan, in chunks: contact IDs (with a shared patch) or whole
   ``{contactId, data}`` updates (per-contact data).
+* ``before``: the values the plan's fields held just before sending, read from Dex, in chunks
+  of ``{contactId, data}`` (only the fields the plan changes; what an undo needs).
 * ``batch``: one per settled batch: which contacts Dex confirmed, which failed and why.
   Written and fsync'd before the batch counts as done, so a crash loses at most the batches
   that were in flight, and those are resent by ``resume`` (a PUT may safely be sent twice).
 * ``resume``: a later ``dexbulk resume`` or ``retry`` continuing this run in the same file.
 * ``end``: the final state and counts of one invocation.
 
-Room is left for an ``undo``: a future ``before`` record can hold the prior values of a batch.
 A torn last line (the process was killed mid-write) is ignored when reading.
 """
 
@@ -113,6 +114,13 @@ class Journal:
             "updated": report.updated,
         })  # fmt: skip
 
+    def record_before(self, items: Sequence[Mapping[str, object]]) -> None:
+        """Write the prior values of the plan's contacts (``{contactId, data}``) before sending."""
+        for start in range(0, len(items), _CHUNK):
+            chunk = list(items[start : start + _CHUNK])
+            self._write({"type": "before", "items": chunk}, sync=False)
+        self._sync()
+
     def record_resume(self, mode: str, argv: Sequence[str]) -> None:
         """Mark that a later invocation continues this run."""
         self._write({"type": "resume", "at": _now(), "mode": mode, "argv": list(argv)})
@@ -159,6 +167,8 @@ class RunState:
     ends: list[dict[str, Any]] = field(default_factory=list)
     requests: int = 0
     retries: int = 0
+    before: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Each contact's values just before the run, as read from Dex (empty with --no-read)."""
 
     @property
     def pending(self) -> list[Update]:
@@ -204,6 +214,8 @@ def load_run(runs_dir: Path, run_ref: str) -> RunState:
             run.updates.extend(Update(cid, patch or {}) for cid in record["ids"])
         elif kind == "updates":
             run.updates.extend(Update(i["contactId"], i["data"]) for i in record["items"])
+        elif kind == "before":
+            run.before.update((i["contactId"], i["data"]) for i in record["items"])
         elif kind == "batch":
             for cid in record["ok"]:
                 run.confirmed.add(cid)

@@ -106,8 +106,10 @@ class Criteria:
 
     @property
     def keeps_archived(self) -> bool:
-        """Archived contacts stay in when the selection names is_archived, or when asked."""
-        return self.include_archived or any(c.field == "is_archived" for c in self.where)
+        """Archived contacts stay in when the selection names is_archived, when asked, or when
+        nothing filters (contacts given by ID are taken as given)."""
+        named = any(c.field == "is_archived" for c in self.where)
+        return self.include_archived or named or not self.filters
 
     def describe(self) -> str:
         """The selection as options, for people: ``--tag investor --where company=OldCo``."""

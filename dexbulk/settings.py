@@ -74,6 +74,7 @@ _SPECS = (
     _Spec("rate", "DEXBULK_RATE", float, None),
     _Spec("max_attempts", "DEXBULK_MAX_ATTEMPTS", int, 5, 1, 20),
     _Spec("timeout", "DEXBULK_TIMEOUT", float, 30.0),
+    _Spec("confirm_over", "DEXBULK_CONFIRM_OVER", int, 20, 0, 10**9),
 )
 SETTING_ENV_VARS: Mapping[str, str] = MappingProxyType({s.name: s.env for s in _SPECS})
 """Each setting's environment variable, for documentation and help text."""
@@ -105,6 +106,8 @@ class Settings:
     rate: float | None = None
     max_attempts: int = 5
     timeout: float = 30.0
+    confirm_over: int = 20
+    """Ask (on a terminal) before a run changes more contacts than this."""
     file_api_key: ApiKey | None = None
     profile: str = DEFAULT_PROFILE
     path: Path

@@ -63,6 +63,7 @@ SETTINGS = [
     ("rate", "DEXBULK_RATE", "1.5", 1.5, "2.5", 2.5, 7.0, None),
     ("max_attempts", "DEXBULK_MAX_ATTEMPTS", "2", 2, " 3 ", 3, 9, 5),
     ("timeout", "DEXBULK_TIMEOUT", "10", 10.0, "12.5", 12.5, 3.0, 30.0),
+    ("confirm_over", "DEXBULK_CONFIRM_OVER", "0", 0, "50", 50, 7, 20),
 ]  # fmt: skip
 
 
@@ -115,7 +116,7 @@ def test_profile_selection(path, profile, env, expected):
 
 
 RANGE = "is out of range (expected"
-ANY_KEY = "api_url, batch_size, concurrency, rate, max_attempts, timeout, api_key"
+ANY_KEY = "api_url, batch_size, concurrency, rate, max_attempts, timeout, confirm_over, api_key"
 BAD_FILES = [
     ("[default]\ntimeout = 5\n[profile.work]\nbatch_size = 900\n", "work",
      f"line 4: [profile.work] batch_size: 900 {RANGE} 1..500)"),
@@ -401,6 +402,7 @@ def test_config_show_rows_mask_the_key(path):
         ("rate", "2.5", where),
         ("max_attempts", "5", "default"),
         ("timeout", "30", "default"),
+        ("confirm_over", "20", "default"),
         ("api_key", "dex_TE…23", where),
     ]
 

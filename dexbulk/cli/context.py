@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import stat
 import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -17,13 +18,16 @@ from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, TextIO
 
 from dexbulk.batches import ContactResult, ContactState
-from dexbulk.cli.options import OutputArgs, SendArgs
+from dexbulk.cli.options import GuardArgs, OutputArgs, SendArgs
 from dexbulk.errors import AuthRefused, ExitCode, InvalidInput
 from dexbulk.plan import Plan
 from dexbulk.secret import ApiKey, redact_argv
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from dexbulk.cli.preview import Checked
+    from dexbulk.dex import Dex
 from dexbulk.engine import RunResult, SendOptions, describe
 
 
@@ -42,6 +46,27 @@ class Env:
     def stdin_isatty(self) -> bool:
         """True when a person could be typing on stdin."""
         return _isatty(self.stdin)
+
+    @property
+    def stdin_piped(self) -> bool:
+        """True when stdin may carry IDs: not a terminal, and not a device such as /dev/null."""
+        if self.stdin_isatty:
+            return False
+        try:
+            mode = os.fstat(self.stdin.fileno()).st_mode
+        except (AttributeError, OSError, ValueError):
+            return True  # an in-memory stream (tests): it is data
+        return not stat.S_ISCHR(mode)
+
+    def open_tty(self) -> IO[str] | None:
+        """The controlling terminal, to ask a person a question; None when no one is there
+        (stderr is not a terminal, or there is no terminal to open)."""
+        if not _isatty(self.stderr):
+            return None
+        try:
+            return open("/dev/tty", encoding="utf-8")
+        except OSError:
+            return None
 
     def console(self, output: OutputArgs | None = None) -> Console:
         """The human-facing console on stderr."""
@@ -66,6 +91,8 @@ class Target:
     options: SendOptions
     profile: str
     config_path: str
+    confirm_over: int = 20
+    """Ask before changing more contacts than this (when a person is there)."""
 
 
 def resolve_target(send: SendArgs, env: Env, *, api_url: str | None = None) -> Target:
@@ -87,7 +114,7 @@ def resolve_target(send: SendArgs, env: Env, *, api_url: str | None = None) -> T
     )  # fmt: skip
     return Target(
         check_api_url(settings.api_url, source=source), options, settings.profile,
-        str(settings.path),
+        str(settings.path), settings.confirm_over,
     )  # fmt: skip
 
 
@@ -101,6 +128,49 @@ def api_key_for(send: SendArgs, env: Env, target: Target) -> ApiKey:
         flag=send.api_key, env=env.environ, profile=target.profile,
         config_path=Path(target.config_path),
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Client:
+    """Where a run goes, its key, and the one Dex client its reads and its sending share (so
+    both follow the same retry policy and pacing)."""
+
+    target: Target
+    key: ApiKey
+    dex: Dex
+
+
+@contextmanager
+def connect(
+    send: SendArgs,
+    env: Env,
+    console: Console,
+    *,
+    verbose: bool = False,
+    debug: bool = False,
+    target: Target | None = None,
+) -> Iterator[Client]:
+    """Resolve the target and the key, and open a Dex client for the whole command."""
+    from dexbulk.dex import Dex
+    from dexbulk.ratelimit import RateLimiter
+
+    target = target or resolve_target(send, env)
+    key = api_key_for(send, env, target)
+    if key.source == "--api-key":
+        console.print(
+            "[yellow]warning:[/yellow] --api-key is visible to other users in the process "
+            "list; prefer DEX_API_KEY"
+        )
+    log_requests(env.stderr, verbose=verbose, debug=debug)
+    options = target.options
+    dex = Dex(
+        target.api_url, key, timeout=options.timeout, max_attempts=options.max_attempts,
+        pool_size=options.concurrency, limiter=RateLimiter(options.rate),
+    )  # fmt: skip
+    try:
+        yield Client(target, key, dex)
+    finally:
+        dex.close()
 
 
 @contextmanager
@@ -133,13 +203,18 @@ def interrupts(stop: threading.Event, console: Console) -> Iterator[None]:
 
 def configure_logging(output: OutputArgs, stream: IO[str]) -> None:
     """``-v``: one line per request on stderr; ``--debug``: bodies too. Never the key."""
-    if not (output.verbose or output.debug):
+    log_requests(stream, verbose=output.verbose, debug=output.debug)
+
+
+def log_requests(stream: IO[str], *, verbose: bool, debug: bool = False) -> None:
+    """:func:`configure_logging` for commands without the whole Output panel."""
+    if not (verbose or debug):
         return
     logger = logging.getLogger("dexbulk.http")
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(message)s"))
     logger.handlers[:] = [handler]
-    logger.setLevel(logging.DEBUG if output.debug else logging.INFO)
+    logger.setLevel(logging.DEBUG if debug else logging.INFO)
     logger.propagate = False
 
 
@@ -149,36 +224,95 @@ def send_plan(
     output: OutputArgs,
     env: Env,
     *,
+    guard: GuardArgs | None = None,
+    client: Client | None = None,
+    current: Mapping[str, Mapping[str, object]] | None = None,
     resume_of: tuple[str, str] | None = None,
     api_url: str | None = None,
 ) -> ExitCode:
-    """Dry-run or send ``plan``, render the outcome, and return the exit code."""
+    """Dry-run or send ``plan``, render the outcome, and return the exit code.
+
+    With ``guard`` (the update commands), the plan is checked first (:mod:`dexbulk.cli.preview`):
+    current values are read and shown before → after, unchanged contacts are left out, and a
+    big change asks before it is sent. ``client`` is the command's open client, if it has one
+    (a filter selection), and ``current`` the contacts it has already read.
+    """
     from dexbulk.cli import render
 
     console = env.console(output)
-    target = resolve_target(send, env, api_url=api_url)
+    target = client.target if client is not None else resolve_target(send, env, api_url=api_url)
     if output.results == "-" and output.json:
         raise InvalidInput("--results - and --json both want stdout; give --results a file")
-    if output.dry_run:
-        document = describe(plan, target.options, target.api_url)
-        if output.json:
-            render.write_json(env.stdout, document)
-        else:
-            render.render_plan(console, document)
-        return ExitCode.OK
-    key = api_key_for(send, env, target)
-    if key.source == "--api-key":
+    with ExitStack() as scope:
+
+        def open_client() -> Client:
+            nonlocal client
+            if client is None:
+                opened = connect(
+                    send, env, console, verbose=output.verbose, debug=output.debug, target=target
+                )  # fmt: skip
+                client = scope.enter_context(opened)
+            return client
+
+        checked = None
+        if guard is not None:
+            from dexbulk.cli.preview import check_plan
+
+            checked = check_plan(
+                plan, guard, output, env, console, open_client, current=current,
+                confirm_over=target.confirm_over,
+            )  # fmt: skip
+            if checked.done is not None:
+                return checked.done
+            plan = checked.plan
+        if output.dry_run:
+            document = describe(plan, target.options, target.api_url)
+            if checked is not None and checked.preview is not None:
+                document["preview"] = checked.preview.to_json()
+            if output.json:
+                render.write_json(env.stdout, document)
+            else:
+                render.render_plan(console, document)
+                if checked is not None and checked.preview is not None:
+                    from dexbulk.cli.preview import render_preview
+
+                    render_preview(console, checked.preview)
+            return ExitCode.OK
+        result = _send_and_write(plan, open_client(), output, env, console, resume_of, checked)
+    if output.json:
+        render.write_json(env.stdout, render.run_document(result))
+    if output.quiet:
+        # --quiet drops the summary, not the errors: failed contacts and the way to finish.
+        console = render.make_console(env.stderr, no_color=output.no_color)
+        render.render_failures(console, result)
+    else:
+        render.render_summary(console, result)
+    if result.state == "interrupted" and result.run_id:
+        console.print(f"resume with: dexbulk resume {result.run_id}")
+    elif result.state == "stopped" and result.run_id:
         console.print(
-            "[yellow]warning:[/yellow] --api-key is visible to other users in the process "
-            "list; prefer DEX_API_KEY"
+            f"stopped after {result.sent:,} contacts (--stop-after); send the other "
+            f"{result.not_sent:,} with: dexbulk resume {result.run_id}"
         )
+    elif result.failed and result.run_id:
+        console.print(f"retry the failures with: dexbulk retry {result.run_id} --failed")
+    return result.exit_code
+
+
+def _send_and_write(
+    plan: Plan, client: Client, output: OutputArgs, env: Env, console: Console,
+    resume_of: tuple[str, str] | None, checked: Checked | None,
+) -> RunResult:  # fmt: skip
+    """Send, and write --results and --failed-to (opened before anything is sent)."""
+    from dexbulk.cli import render
+
     with ExitStack() as files:
         results_stream = _open_output(files, output.results, env)
         failed_stream = _open_output(
             files, str(output.failed_to) if output.failed_to else None, env
         )
         try:
-            result = _execute(plan, target, key, output, env, console, resume_of)
+            result = _execute(plan, client, output, env, console, resume_of, checked)
         except AuthRefused as exc:
             # Nothing was updated; the files still say so, so '--from failed.txt' works later.
             refused = [
@@ -202,19 +336,7 @@ def send_plan(
             render.write_results(results_stream, result)
         if failed_stream is not None:
             render.write_failed_ids(failed_stream, result)
-    if output.json:
-        render.write_json(env.stdout, render.run_document(result))
-    if output.quiet:
-        # --quiet drops the summary, not the errors: failed contacts and the way to finish.
-        console = render.make_console(env.stderr, no_color=output.no_color)
-        render.render_failures(console, result)
-    else:
-        render.render_summary(console, result)
-    if result.state == "interrupted" and result.run_id:
-        console.print(f"resume with: dexbulk resume {result.run_id}")
-    elif result.failed and result.run_id:
-        console.print(f"retry the failures with: dexbulk retry {result.run_id} --failed")
-    return result.exit_code
+    return result
 
 
 def _open_output(files: ExitStack, path: str | None, env: Env) -> IO[str] | None:
@@ -230,21 +352,26 @@ def _open_output(files: ExitStack, path: str | None, env: Env) -> IO[str] | None
 
 
 def _execute(
-    plan: Plan, target: Target, key: ApiKey, output: OutputArgs, env: Env,
-    console: Console, resume_of: tuple[str, str] | None,
+    plan: Plan, client: Client, output: OutputArgs, env: Env, console: Console,
+    resume_of: tuple[str, str] | None, checked: Checked | None = None,
 ) -> RunResult:  # fmt: skip
     from dexbulk.cli import render
-    from dexbulk.engine import send
+    from dexbulk.engine import execute, send
     from dexbulk.journal import Journal, default_runs_dir
 
-    configure_logging(output, env.stderr)
-    options = target.options
+    options = client.target.options
+    unchanged = checked.unchanged if checked is not None else []
+    if not plan.updates and unchanged:
+        # Dex already holds every value: nothing to send, nothing to journal.
+        return execute(plan, client.dex, options, unchanged=unchanged)
     runs_dir = default_runs_dir(env.environ)
     if resume_of is None:
         journal = Journal.create(
-            runs_dir, plan, argv=redact_argv(env.argv), api_url=target.api_url,
+            runs_dir, plan, argv=redact_argv(env.argv), api_url=client.target.api_url,
             options=options.to_json(),
         )  # fmt: skip
+        if checked is not None and checked.preview is not None:
+            journal.record_before(checked.preview.before_records(plan))
     else:
         from dexbulk.journal import find_run
 
@@ -253,14 +380,16 @@ def _execute(
         journal.record_resume(mode, redact_argv(env.argv))
     stop = threading.Event()
     progress_on = not (output.no_progress or output.quiet)
+    stop_after = checked.stop_after if checked is not None else None
+    total = min(plan.total, stop_after) if stop_after is not None else plan.total
     try:
         with (
             interrupts(stop, console),
-            render.progress_bar(console, plan.total, enabled=progress_on) as advance,
+            render.progress_bar(console, total, enabled=progress_on) as advance,
         ):
             return send(
-                plan, None, options, api_key=key, api_url=target.api_url, journal=journal,
-                progress=advance, stop=stop,
+                plan, client.dex, options, journal=journal, progress=advance, stop=stop,
+                unchanged=unchanged, stop_after=stop_after,
             )  # fmt: skip
     except KeyboardInterrupt:
         console.print(f"aborted; resume with: dexbulk resume {journal.run_id}")

@@ -8,7 +8,7 @@ instead of twenty parameters.
 import functools
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -22,6 +22,7 @@ TOOLS_PANEL = "Tools"
 SELECT_PANEL = "Selecting contacts"
 SEND_PANEL = "Sending"
 OUTPUT_PANEL = "Output"
+GUARD_PANEL = "Before sending"
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,11 @@ class SelectArgs:
     ids: list[str]
     from_: list[str]
     input_format: str
+    where: list[str] = field(default_factory=list)
+    tag: list[str] = field(default_factory=list)
+    group: list[str] = field(default_factory=list)
+    search: str | None = None
+    all_: bool = False
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,17 @@ class SendArgs:
     max_attempts: int | None
     rate: float | None
     check_ids: bool
+
+
+@dataclass(frozen=True)
+class GuardArgs:
+    """What is read and checked before anything is sent (update commands only)."""
+
+    no_read: bool = False
+    include_unchanged: bool = False
+    stop_after: int | None = None
+    yes: bool = False
+    expected_count: int | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +97,26 @@ _SELECT: dict[str, tuple[Any, Any]] = {
         Annotated[str, _opt("--input-format", panel=SELECT_PANEL, help="Format of ID files: auto, lines, csv, tsv, json, jsonl.", metavar="FORMAT")],
         "auto",
     ),
+    "where": (
+        Annotated[list[str] | None, _opt("--where", "-w", panel=SELECT_PANEL, help="Contacts whose field matches: FIELD=VALUE, FIELD!=VALUE, FIELD~TEXT (contains), FIELD<VALUE (<=, >, >=: dates, numbers), FIELD:empty, FIELD:set. Repeatable; all must hold.", metavar="EXPR")],
+        None,
+    ),
+    "tag": (
+        Annotated[list[str] | None, _opt("--tag", "-t", panel=SELECT_PANEL, help="Contacts with this tag (exact name, any case, or its ID). Repeatable: every one.", metavar="NAME")],
+        None,
+    ),
+    "group": (
+        Annotated[list[str] | None, _opt("--group", "-g", panel=SELECT_PANEL, help="Contacts in this group (exact name, any case, or its ID). Repeatable: every one.", metavar="NAME")],
+        None,
+    ),
+    "search": (
+        Annotated[str | None, _opt("--search", panel=SELECT_PANEL, help="Contacts Dex's own search finds (name, email, company).", metavar="TEXT")],
+        None,
+    ),
+    "all_": (
+        Annotated[bool, _opt("--all", panel=SELECT_PANEL, help="Every contact (archived ones only with --where is_archived=...). Never implied.")],
+        False,
+    ),
 }  # fmt: skip
 
 _SEND: dict[str, tuple[Any, Any]] = {
@@ -92,6 +129,14 @@ _SEND: dict[str, tuple[Any, Any]] = {
     "max_attempts": (Annotated[int | None, _opt("--max-attempts", panel=SEND_PANEL, help="Tries per request, counting the first, 1..20 \\[default: 5].", min=1, max=20, metavar="N")], None),
     "rate": (Annotated[float | None, _opt("--rate", panel=SEND_PANEL, help="At most this many requests per second across all workers \\[default: unlimited, slowing down on 429].", min=0.01, metavar="PER_SECOND")], None),
     "check_ids": (Annotated[bool, _opt("--check-ids", panel=SEND_PANEL, help="Before sending, ask Dex which IDs exist and report the rest as failed.")], False),
+}  # fmt: skip
+
+_GUARD: dict[str, tuple[Any, Any]] = {
+    "no_read": (Annotated[bool, _opt("--no-read", panel=GUARD_PANEL, help="Do not read current values first: no before → after, unchanged contacts are sent too, and the journal keeps no prior values.")], False),
+    "include_unchanged": (Annotated[bool, _opt("--include-unchanged", panel=GUARD_PANEL, help="Send contacts that already hold the new values too (they are skipped by default).")], False),
+    "stop_after": (Annotated[int | None, _opt("--stop-after", panel=GUARD_PANEL, help="Send only the first N contacts (a canary), then stop; 'dexbulk resume' sends the rest.", min=1, metavar="N")], None),
+    "yes": (Annotated[bool, _opt("--yes", "-y", panel=GUARD_PANEL, help="Do not ask before changing more than confirm_over contacts \\[default: 20].")], False),
+    "expected_count": (Annotated[int | None, _opt("--expected-count", panel=GUARD_PANEL, help="Send nothing (exit 2) unless exactly N contacts are selected.", min=0, metavar="N")], None),
 }  # fmt: skip
 
 _OUTPUT: dict[str, tuple[Any, Any]] = {
@@ -107,8 +152,16 @@ _OUTPUT: dict[str, tuple[Any, Any]] = {
 }  # fmt: skip
 
 
-def _with_group(argname: str, cls: type, spec: dict[str, tuple[Any, Any]]) -> Callable[[F], F]:
-    """Replace the parameter ``argname`` of a command by the options of one group."""
+def _with_group(
+    argname: str,
+    cls: type,
+    spec: dict[str, tuple[Any, Any]],
+    defaults: dict[str, Any] | None = None,
+) -> Callable[[F], F]:
+    """Replace the parameter ``argname`` of a command by the options of one group.
+
+    ``defaults`` fills the fields of ``cls`` that ``spec`` leaves out (a subset of a group).
+    """
 
     def decorate(command: F) -> F:
         signature = inspect.signature(command)
@@ -117,15 +170,15 @@ def _with_group(argname: str, cls: type, spec: dict[str, tuple[Any, Any]]) -> Ca
             inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=ann, default=default)
             for name, (ann, default) in spec.items()
         ]
-        names = [f.name for f in fields(cls)]
+        names = [f.name for f in fields(cls) if f.name in spec]
 
         @functools.wraps(command)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             values = {name: kwargs.pop(name) for name in names}
-            for name in ("ids", "from_"):
+            for name in ("ids", "from_", "where", "tag", "group"):
                 if name in values and values[name] is None:
                     values[name] = []
-            return command(*args, **kwargs, **{argname: cls(**values)})
+            return command(*args, **kwargs, **{argname: cls(**(defaults or {}), **values)})
 
         positional = [p for p in kept if p.kind != inspect.Parameter.KEYWORD_ONLY]
         keyword = [p for p in kept if p.kind == inspect.Parameter.KEYWORD_ONLY]
@@ -136,13 +189,28 @@ def _with_group(argname: str, cls: type, spec: dict[str, tuple[Any, Any]]) -> Ca
 
 
 def selection_options(command: F) -> F:
-    """Add --ids, --from and --input-format as ``select: SelectArgs``."""
+    """Add --ids, --from, --input-format and the filters as ``select: SelectArgs``."""
     return _with_group("select", SelectArgs, _SELECT)(command)
 
 
 def sending_options(command: F) -> F:
     """Add the Sending panel as ``send: SendArgs``."""
     return _with_group("send", SendArgs, _SEND)(command)
+
+
+_READING = ("api_url", "api_key", "profile", "timeout", "max_attempts", "rate")
+_NOT_READING = {name: None for name in _SEND if name not in _READING} | {"check_ids": False}
+
+
+def reading_options(command: F) -> F:
+    """Add the Sending panel's options that a read-only command uses as ``send: SendArgs``."""
+    spec = {name: _SEND[name] for name in _READING}
+    return _with_group("send", SendArgs, spec, _NOT_READING)(command)
+
+
+def guard_options(command: F) -> F:
+    """Add the "Before sending" panel as ``guard: GuardArgs``."""
+    return _with_group("guard", GuardArgs, _GUARD)(command)
 
 
 def output_options(command: F) -> F:
@@ -161,3 +229,7 @@ PatchFormat = Annotated[
 ]
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
+
+VerboseFlag = _OUTPUT["verbose"][0]
+"""``-v``, as the Output panel declares it, for commands without the rest of the panel."""
+NoColorFlag = _OUTPUT["no_color"][0]

@@ -182,8 +182,13 @@ def write_results(stream: IO[str], result: RunResult) -> None:
 
 
 def write_failed_ids(stream: IO[str], result: RunResult) -> None:
-    """``--failed-to``: the IDs not updated (failed or never sent), one per line."""
+    """``--failed-to``: the IDs not updated (failed or never sent), one per line.
+
+    Contacts left out because Dex already held their values are not failures.
+    """
+    from dexbulk.batches import ContactState
+
     for item in result.results:
-        if not item.ok:
+        if not item.ok and item.state is not ContactState.UNCHANGED:
             stream.write(item.contact_id + "\n")
     stream.flush()

@@ -1,0 +1,217 @@
+"""Before → after: what a plan would change, read from Dex before anything is sent.
+
+:func:`read_current` reads the selected contacts (``where.in``, 500 a request, several chunks
+at once, through the run's own client, so its retries and pacing apply). :func:`compare` sets an
+update beside a contact's current values; :class:`Preview` groups the changes
+(``212 contacts: company 'OldCo' → 'NewCo'``), drops the contacts that already hold the new
+values from the plan, and gives the prior values the journal keeps for an undo.
+
+Only the fields an update changes are compared and kept. A field Dex's answer leaves out, a
+contact the read did not find, and fields whose written shape differs from the read one
+(``tags_contacts``, ``related_contacts``, ``coordinates``, ``contact_birthdays``) are never
+taken as unchanged: they are sent.
+
+>>> current = read_current(dex, [u.contact_id for u in plan.updates])  # doctest: +SKIP
+>>> preview = Preview.of(plan, current)  # doctest: +SKIP
+>>> preview.changed, preview.unchanged, preview.groups()[:1]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from dexbulk.fields import FIELDS
+from dexbulk.plan import Plan, Update
+from dexbulk.values import JSON
+from dexbulk.where import same_value
+
+if TYPE_CHECKING:
+    from dexbulk.dex import Dex
+
+READ_CHUNK = 500
+"""IDs per read request (Dex's page size)."""
+NOT_COMPARED = frozenset({"tags_contacts", "related_contacts", "coordinates", "contact_birthdays"})
+"""Fields written as operations or in another shape than Dex returns them: always sent."""
+
+
+class _Unknown:
+    """The before value of a field Dex did not return (or of a contact it did not find)."""
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Any = _Unknown()
+
+
+@dataclass(frozen=True)
+class ContactChange:
+    """One contact's update beside its current values."""
+
+    contact_id: str
+    before: Mapping[str, Any]
+    """Current value of each field the update sets; :data:`UNKNOWN` where Dex did not say."""
+    after: Mapping[str, JSON]
+    changed: tuple[str, ...]
+    """Fields whose value would change (or cannot be compared), in the update's order."""
+    found: bool = True
+    """Whether the read found the contact at all."""
+    name: str | None = None
+    """The contact's full name, for people."""
+
+    @property
+    def unchanged(self) -> bool:
+        """Dex already holds every new value: sending it would change nothing."""
+        return self.found and not self.changed
+
+    def to_json(self) -> dict[str, object]:
+        """``{contactId, found, before, after, changed}``; unknown before values are left out."""
+        before = {k: v for k, v in self.before.items() if v is not UNKNOWN}
+        return {
+            "contactId": self.contact_id,
+            "found": self.found,
+            "before": before if self.found else None,
+            "after": dict(self.after),
+            "changed": list(self.changed),
+        }
+
+
+@dataclass(frozen=True)
+class ChangeGroup:
+    """Contacts whose field goes from one value to another (``company 'OldCo' → 'NewCo'``)."""
+
+    field: str
+    before: Any
+    """The value now (:data:`UNKNOWN` when not read)."""
+    after: JSON
+    count: int
+
+    def to_json(self) -> dict[str, object]:
+        """For ``--json``: ``{field, before, after, count}`` (before absent when unknown)."""
+        out: dict[str, object] = {"field": self.field, "after": self.after, "count": self.count}
+        if self.before is not UNKNOWN:
+            out["before"] = self.before
+        return out
+
+
+def compare(update: Update, current: Mapping[str, Any] | None) -> ContactChange:
+    """Set ``update`` beside the contact as Dex returned it (None: the read did not find it)."""
+    if current is None:
+        before = dict.fromkeys(update.data, UNKNOWN)
+        return ContactChange(update.contact_id, before, update.data, tuple(update.data), False)
+    before = {name: current.get(name, UNKNOWN) for name in update.data}
+    changed = tuple(
+        name for name, value in update.data.items() if not _same(name, before[name], value)
+    )
+    full_name = current.get("full_name")
+    label = full_name if isinstance(full_name, str) else None
+    return ContactChange(update.contact_id, before, update.data, changed, name=label)
+
+
+def _same(name: str, have: Any, want: JSON) -> bool:
+    if have is UNKNOWN or name in NOT_COMPARED:
+        return False
+    field = FIELDS.get(name)
+    return field is not None and same_value(field.kind, have, want)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """Every contact of a plan, before and after, and what the plan becomes without the
+    contacts that would not change."""
+
+    changes: tuple[ContactChange, ...]
+    reads: int = 0
+    """Read requests it took."""
+
+    @classmethod
+    def of(cls, plan: Plan, current: Mapping[str, Mapping[str, Any]], reads: int = 0) -> Preview:
+        """Compare every update of ``plan`` with ``current`` (contacts by lower-case ID)."""
+        return cls(tuple(compare(u, current.get(u.contact_id)) for u in plan.updates), reads)
+
+    @property
+    def unchanged(self) -> int:
+        """Contacts that already hold the new values."""
+        return sum(1 for c in self.changes if c.unchanged)
+
+    @property
+    def changed(self) -> int:
+        """Contacts that would change (including those the read did not find)."""
+        return len(self.changes) - self.unchanged
+
+    @property
+    def not_found(self) -> int:
+        """Contacts the read did not find (not the user's, or deleted): sent anyway."""
+        return sum(1 for c in self.changes if not c.found)
+
+    @property
+    def unchanged_ids(self) -> list[str]:
+        """The IDs of the contacts that already hold the new values, in plan order."""
+        return [c.contact_id for c in self.changes if c.unchanged]
+
+    def plan(self, plan: Plan, *, include_unchanged: bool = False) -> Plan:
+        """``plan`` without the contacts that would not change (all of it with
+        ``include_unchanged``)."""
+        if include_unchanged or not self.unchanged:
+            return plan
+        skip = set(self.unchanged_ids)
+        return replace(plan, updates=[u for u in plan.updates if u.contact_id not in skip])
+
+    def groups(self) -> list[ChangeGroup]:
+        """Each (field, before, after) with how many contacts it concerns, most first."""
+        counts: Counter[tuple[str, str, str]] = Counter()
+        values: dict[tuple[str, str, str], tuple[Any, JSON]] = {}
+        for change in self.changes:
+            for name in change.changed:
+                before, after = change.before[name], change.after[name]
+                key = (name, _key(before), _key(after))
+                counts[key] += 1
+                values.setdefault(key, (before, after))
+        order = list(FIELDS)
+        ranked = sorted(counts.items(), key=lambda kv: (order.index(kv[0][0]), -kv[1]))
+        return [ChangeGroup(k[0], *values[k], count=n) for k, n in ranked]
+
+    def before_records(self, plan: Plan) -> list[dict[str, object]]:
+        """Prior values of the contacts ``plan`` sends, for the journal (found ones only)."""
+        sending = {u.contact_id for u in plan.updates}
+        return [
+            {"contactId": c.contact_id, "data": c.to_json()["before"]}
+            for c in self.changes
+            if c.found and c.contact_id in sending
+        ]
+
+    def to_json(self) -> dict[str, object]:
+        """The whole preview: counts, the groups, and every contact's before and after."""
+        return {
+            "changed": self.changed,
+            "unchanged": self.unchanged,
+            "notFound": self.not_found,
+            "reads": self.reads,
+            "groups": [g.to_json() for g in self.groups()],
+            "contacts": [c.to_json() for c in self.changes],
+        }
+
+
+def _key(value: Any) -> str:
+    if value is UNKNOWN:
+        return "\x00unknown"
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def read_current(dex: Dex, ids: Sequence[str], *, concurrency: int = 4) -> dict[str, Any]:
+    """The user's contacts among ``ids`` (lower case), read ``READ_CHUNK`` at a time with up to
+    ``concurrency`` requests in flight. Raises what the reads raise (ApiError and children)."""
+    chunks = [list(ids[i : i + READ_CHUNK]) for i in range(0, len(ids), READ_CHUNK)]
+    if len(chunks) <= 1 or concurrency <= 1:
+        found: dict[str, Any] = {}
+        for chunk in chunks:
+            found.update(dex.contacts_by_ids(chunk))
+        return found
+    with ThreadPoolExecutor(max_workers=min(concurrency, len(chunks))) as pool:
+        parts = list(pool.map(dex.contacts_by_ids, chunks))
+    return {cid: contact for part in parts for cid, contact in part.items()}
