@@ -112,7 +112,8 @@ class RunResult:
 
     @property
     def exit_code(self) -> ExitCode:
-        """0 all updated (or unchanged), 1 some failed, 4 none updated at all, 130 interrupted.
+        """0 all updated (or unchanged), 1 some failed, 4 none updated (and none already right),
+        130 interrupted.
 
         After ``--stop-after`` (state ``stopped``) only the contacts it sent count.
         """
@@ -123,7 +124,7 @@ class RunResult:
             settled = [r for r in settled if r.state is not ContactState.NOT_SENT]
         if all(r.ok for r in settled):
             return ExitCode.OK
-        if not any(r.ok for r in settled):
+        if not any(r.ok for r in settled) and not self.unchanged:
             return ExitCode.UNREACHABLE
         return ExitCode.SOME_FAILED
 

@@ -156,11 +156,20 @@ class Preview:
 
     def plan(self, plan: Plan, *, include_unchanged: bool = False) -> Plan:
         """``plan`` without the contacts that would not change (all of it with
-        ``include_unchanged``)."""
-        if include_unchanged or not self.unchanged:
+        ``include_unchanged``). Per-contact data (a CSV, a JSON file) also keeps only the fields
+        that change, so an edited sheet sends only its edited cells."""
+        if include_unchanged:
             return plan
         skip = set(self.unchanged_ids)
-        return replace(plan, updates=[u for u in plan.updates if u.contact_id not in skip])
+        updates = [u for u in plan.updates if u.contact_id not in skip]
+        if plan.patch is None:
+            changed = {c.contact_id: c.changed for c in self.changes}
+            updates = [_only(u, changed.get(u.contact_id, tuple(u.data))) for u in updates]
+        if len(updates) == len(plan.updates) and all(
+            a is b for a, b in zip(updates, plan.updates, strict=True)
+        ):
+            return plan
+        return replace(plan, updates=updates)
 
     def groups(self) -> list[ChangeGroup]:
         """Each (field, before, after) with how many contacts it concerns, most first."""
@@ -177,12 +186,14 @@ class Preview:
         return [ChangeGroup(k[0], *values[k], count=n) for k, n in ranked]
 
     def before_records(self, plan: Plan) -> list[dict[str, object]]:
-        """Prior values of the contacts ``plan`` sends, for the journal (found ones only)."""
+        """Prior values of the fields ``plan`` changes, for the journal (values Dex returned)."""
         sending = {u.contact_id for u in plan.updates}
         return [
-            {"contactId": c.contact_id, "data": c.to_json()["before"]}
+            {"contactId": c.contact_id, "data": {name: c.before[name] for name in known}}
             for c in self.changes
-            if c.found and c.contact_id in sending
+            if c.found
+            and c.contact_id in sending
+            and (known := [n for n in c.changed if c.before[n] is not UNKNOWN])
         ]
 
     def to_json(self) -> dict[str, object]:
@@ -195,6 +206,13 @@ class Preview:
             "groups": [g.to_json() for g in self.groups()],
             "contacts": [c.to_json() for c in self.changes],
         }
+
+
+def _only(update: Update, fields: Sequence[str]) -> Update:
+    """``update`` with only ``fields`` (the same object when that is all of it)."""
+    if len(fields) == len(update.data):
+        return update
+    return Update(update.contact_id, {name: update.data[name] for name in fields})
 
 
 def _key(value: Any) -> str:

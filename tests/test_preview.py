@@ -161,3 +161,48 @@ def test_read_current_reads_one_chunk_in_the_callers_thread(api: responses.Reque
     with Dex(API, TEST_KEY) as dex:
         assert read_current(dex, [A, B]) == {A: {"id": A}}
     assert len(api.calls) == 1
+
+
+# -- the spreadsheet round trip -----------------------------------------------------------------
+
+
+def load_sheet(tmp_path: Any, text: str) -> list[Update]:
+    import io as _io
+
+    from dexbulk.inputs.patches import load_patch
+
+    path = tmp_path / "people.csv"
+    path.write_text(text, encoding="utf-8")
+    loaded = load_patch(str(path), stdin=_io.StringIO())
+    assert isinstance(loaded, list)
+    return list(loaded)
+
+
+def test_an_exported_sheet_sends_only_the_cells_that_differ(tmp_path: Any) -> None:
+    sheet = (
+        "id,full_name,company,job_title,tags,updated_at\n"
+        f"{A},Ada,NewCo,CTO,investor,2020-01-01T00:00:00Z\n"  # company edited
+        f"{B},Bob,OldCo,,,2020-01-01T00:00:00Z\n"  # job_title blanked
+        f"{C},Cy,OldCo,,,2020-01-01T00:00:00Z\n"  # as exported (job_title was empty)
+    )
+    updates = load_sheet(tmp_path, sheet)
+    assert updates[1].data == {"full_name": "Bob", "company": "OldCo", "job_title": None}
+    current = {
+        A: {"id": A, "full_name": "Ada", "company": "OldCo", "job_title": "CTO"},
+        B: {"id": B, "full_name": "Bob", "company": "OldCo", "job_title": "Founder"},
+        C: {"id": C, "full_name": "Cy", "company": "OldCo", "job_title": None},
+    }
+    plan = Plan(updates, "apply people.csv")
+    preview = Preview.of(plan, current)
+    sending = preview.plan(plan)
+    assert [u.to_api() for u in sending.updates] == [
+        {"contactId": A, "data": {"company": "NewCo"}},
+        {"contactId": B, "data": {"job_title": None}},
+    ]
+    assert preview.unchanged_ids == [C]
+    assert ChangeGroup("job_title", "Founder", None, 1) in preview.groups()
+
+
+def test_a_sheet_that_is_not_an_export_keeps_blank_cells_unchanged(tmp_path: Any) -> None:
+    updates = load_sheet(tmp_path, f"id,company,job_title,created_at,tags\n{A},,CTO,x,y\n")
+    assert [u.data for u in updates] == [{"job_title": "CTO"}]

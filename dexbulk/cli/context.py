@@ -19,7 +19,7 @@ from typing import IO, TYPE_CHECKING, TextIO
 
 from dexbulk.batches import ContactResult, ContactState
 from dexbulk.cli.options import GuardArgs, OutputArgs, SendArgs
-from dexbulk.errors import AuthRefused, ExitCode, InvalidInput
+from dexbulk.errors import ApiError, AuthRefused, ExitCode, InvalidInput
 from dexbulk.plan import Plan
 from dexbulk.secret import ApiKey, redact_argv
 
@@ -254,18 +254,29 @@ def send_plan(
                 client = scope.enter_context(opened)
             return client
 
+        # Opened before anything is read or sent, so a bad path costs no request.
+        files = None if output.dry_run else _Files(scope, output, env)
         checked = None
         if guard is not None:
             from dexbulk.cli.preview import check_plan
 
-            checked = check_plan(
-                plan, guard, output, env, console, open_client, current=current,
-                confirm_over=target.confirm_over,
-            )  # fmt: skip
+            try:
+                checked = check_plan(
+                    plan, guard, output, env, console, open_client, current=current,
+                    confirm_over=target.confirm_over,
+                )  # fmt: skip
+            except ApiError as exc:
+                # Nothing was sent; the files still say so, so '--from failed.txt' works later.
+                if files is not None:
+                    files.write_unsent(plan, exc.status, _not_sent_because(exc))
+                if isinstance(exc, AuthRefused):
+                    raise
+                hint = "nothing was sent; --no-read sends without reading current values first"
+                raise type(exc)(f"reading current values: {exc.message}", hint=hint) from None
             if checked.done is not None:
                 return checked.done
             plan = checked.plan
-        if output.dry_run:
+        if output.dry_run or files is None:
             document = describe(plan, target.options, target.api_url)
             if checked is not None and checked.preview is not None:
                 document["preview"] = checked.preview.to_json()
@@ -278,7 +289,12 @@ def send_plan(
 
                     render_preview(console, checked.preview)
             return ExitCode.OK
-        result = _send_and_write(plan, open_client(), output, env, console, resume_of, checked)
+        try:
+            result = _execute(plan, open_client(), output, env, console, resume_of, checked)
+        except AuthRefused as exc:
+            files.write_unsent(plan, exc.status, "not sent: authentication refused")
+            raise
+        files.write(result)
     if output.json:
         render.write_json(env.stdout, render.run_document(result))
     if output.quiet:
@@ -299,44 +315,34 @@ def send_plan(
     return result.exit_code
 
 
-def _send_and_write(
-    plan: Plan, client: Client, output: OutputArgs, env: Env, console: Console,
-    resume_of: tuple[str, str] | None, checked: Checked | None,
-) -> RunResult:  # fmt: skip
-    """Send, and write --results and --failed-to (opened before anything is sent)."""
-    from dexbulk.cli import render
+def _not_sent_because(exc: ApiError) -> str:
+    if isinstance(exc, AuthRefused):
+        return "not sent: authentication refused"
+    return f"not sent: reading current values failed ({exc.message})"
 
-    with ExitStack() as files:
-        results_stream = _open_output(files, output.results, env)
-        failed_stream = _open_output(
-            files, str(output.failed_to) if output.failed_to else None, env
-        )
-        try:
-            result = _execute(plan, client, output, env, console, resume_of, checked)
-        except AuthRefused as exc:
-            # Nothing was updated; the files still say so, so '--from failed.txt' works later.
-            refused = [
-                ContactResult(
-                    u.contact_id,
-                    ContactState.NOT_SENT,
-                    exc.status,
-                    "not sent: authentication refused",
-                    0,
-                )
-                for u in plan.updates
-            ]
-            for stream, write in (
-                (results_stream, render.write_results),
-                (failed_stream, render.write_failed_ids),
-            ):
-                if stream is not None:
-                    write(stream, RunResult(None, plan.total, plan.duplicates, refused))
-            raise
-        if results_stream is not None:
-            render.write_results(results_stream, result)
-        if failed_stream is not None:
-            render.write_failed_ids(failed_stream, result)
-    return result
+
+class _Files:
+    """``--results`` and ``--failed-to``, opened at once and written when the run is over."""
+
+    def __init__(self, scope: ExitStack, output: OutputArgs, env: Env) -> None:
+        self.results = _open_output(scope, output.results, env)
+        self.failed = _open_output(scope, str(output.failed_to) if output.failed_to else None, env)
+
+    def write(self, result: RunResult) -> None:
+        from dexbulk.cli import render
+
+        if self.results is not None:
+            render.write_results(self.results, result)
+        if self.failed is not None:
+            render.write_failed_ids(self.failed, result)
+
+    def write_unsent(self, plan: Plan, status: int | None, reason: str) -> None:
+        """Every contact of ``plan`` as not sent, for ``reason``."""
+        unsent = [
+            ContactResult(u.contact_id, ContactState.NOT_SENT, status, reason, 0)
+            for u in plan.updates
+        ]
+        self.write(RunResult(None, plan.total, plan.duplicates, unsent))
 
 
 def _open_output(files: ExitStack, path: str | None, env: Env) -> IO[str] | None:

@@ -23,6 +23,7 @@ from dexbulk.cli.options import (
     selection_options,
 )
 from dexbulk.errors import ExitCode, InvalidInput
+from dexbulk.inputs.patches import EXPORT_MARK
 
 FORMATS = ("table", "ids", "csv", "jsonl", "json")
 DEFAULT_COLUMNS = ("id", "full_name", "company", "job_title", "tags")
@@ -133,7 +134,9 @@ def write(
         stream.write(json.dumps(items, indent=2, ensure_ascii=False) + "\n")
     elif fmt == "csv":
         writer = csv.writer(stream, lineterminator="\n")
-        names = columns or DEFAULT_COLUMNS
+        names = tuple(columns or DEFAULT_COLUMNS)
+        # The mark of an export: 'apply' then reads a blanked cell as a clear.
+        names += () if EXPORT_MARK in names else (EXPORT_MARK,)
         writer.writerow(names)
         writer.writerows([cell(c, name) for name in names] for c in contacts)
     else:

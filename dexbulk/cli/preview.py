@@ -87,8 +87,9 @@ def check_plan(
         except MissingCredentials:
             if not output.dry_run:
                 raise
-            note = "no API key: the plan is shown without current values (reading needs a key)"
-            console.print(f"note: {note}", markup=False)
+            if not output.json:  # --json keeps stderr quiet for scripts
+                note = "no API key: the plan is shown without current values (reading needs one)"
+                console.print(f"note: {note}", markup=False)
             return Checked(plan)
         reads = client.dex.reads
         if current is None:

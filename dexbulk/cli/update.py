@@ -206,9 +206,11 @@ def apply(
 
     A mapping of fields (YAML/JSON) applies to every selected contact; a list of
     {contactId, data} (the API's own body), JSON Lines of those, or a CSV with a contactId
-    column and one column per field (empty cell = unchanged) names its own contacts.
+    column and one column per field (empty cell = unchanged) names its own contacts. A CSV
+    exported by 'dexbulk ls --format csv' (it has an updated_at column) comes back whole: only
+    cells that differ from Dex are sent, and a cell you emptied clears the field.
 
-    Example: [bold]dexbulk apply patch.yaml --from ids.txt[/bold]  ·  [bold]dexbulk apply updates.csv[/bold]
+    Example: [bold]dexbulk apply patch.yaml --from ids.txt[/bold]  ·  [bold]dexbulk apply updates.csv[/bold]  ·  [bold]dexbulk apply people.csv --dry-run[/bold]
     """
     from dexbulk.cli.context import send_plan
     from dexbulk.cli.selecting import Chosen

@@ -20,6 +20,12 @@ from dexbulk.fields import FIELDS, Field, suggest
 from dexbulk.inputs.ids import STDIN_NAME, file_error, id_column, json_lines
 from dexbulk.plan import Patch, Update, UpdateList
 from dexbulk.values import JSON, coerce, kind_of, normalize_uuid, quote, validate, validate_data
+from dexbulk.where import READ_ONLY
+
+EXPORTED_ONLY = frozenset({*READ_ONLY, "tags", "groups"})
+"""Columns ``dexbulk ls`` can export that no update writes: ignored in a CSV patch."""
+EXPORT_MARK = "updated_at"
+"""The column every CSV export of ``dexbulk ls`` carries, by which apply recognises one."""
 
 PATCH_FORMATS = ("auto", "json", "yaml", "jsonl", "csv", "tsv")
 _EXTENSIONS = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".jsonl": "jsonl"}
@@ -36,7 +42,10 @@ def load_patch(source: str, *, stdin: TextIO, fmt: str = "auto") -> Patch | list
     Patch; CSV/TSV with a contactId/contact_id/id column and one column per field →
     UpdateList. In CSV an empty cell leaves the field unchanged, the exact cell ``null``
     (lower case) clears it, cells of list/object fields are JSON, and a row with nothing to
-    change is skipped and counted. A contact repeated with identical data is kept once and
+    change is skipped and counted. A sheet with an ``updated_at`` column is an export of
+    ``dexbulk ls``: an empty cell there is an empty field (null, a clear). Read-only columns
+    (``id`` beside another ID column, ``created_at``, ``updated_at``, ``tags``, ``groups``) are
+    ignored in any sheet. A contact repeated with identical data is kept once and
     counted; repeated with different data, it is an error naming both places.
     """
     if fmt not in PATCH_FORMATS:
@@ -210,9 +219,12 @@ def _load_csv(text: str, name: str, delimiter: str) -> list[Update]:
         raise InvalidInput(f"{name}: no contactId, contact_id or id column (found: {found})")
     columns: list[tuple[int, Field]] = []
     unnamed: list[int] = []  # spreadsheets export trailing empty columns: fine while empty
+    # `dexbulk ls` always exports an updated_at column: such a sheet holds each field's whole
+    # value, so a blanked cell clears it. In any other sheet a blank cell leaves the field be.
+    snapshot = EXPORT_MARK in header
     for index, title in enumerate(header):
-        if index == id_index:
-            continue
+        if index == id_index or title in EXPORTED_ONLY:
+            continue  # read-only columns an export carries (created_at, tags, ...): ignored
         if not title:
             unnamed.append(index)
         elif title not in FIELDS:
@@ -240,6 +252,9 @@ def _load_csv(text: str, name: str, delimiter: str) -> list[Update]:
                 raise InvalidInput(f"{where}: no contact ID in column '{header[id_index]}'")
             contact_id = _contact_id(cells[id_index], where)
             data = {f.name: _cell(f, cells[i], where) for i, f in columns if i in cells}
+            if snapshot:
+                blanked = {f.name: None for i, f in columns if i < len(row) and i not in cells}
+                data = {f.name: data.get(f.name) for _, f in columns if f.name in data | blanked}
             if not data:
                 skipped += 1  # a sparse sheet: this contact has nothing to change
                 continue

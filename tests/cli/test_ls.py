@@ -90,14 +90,14 @@ def test_every_format_is_read_back_as_the_same_ids(fmt: str) -> None:
 
 
 @pytest.mark.usefixtures("no_stdin", "api")
-def test_csv_has_id_first_and_cells_people_can_edit() -> None:
+def test_csv_has_id_first_updated_at_last_and_cells_people_can_edit() -> None:
     run = invoke("ls", "--all", "-f", "csv", "--columns", "full_name,company,job_title,tags")
     assert run.code == 0, run
     rows = list(csv.reader(io.StringIO(run.stdout)))
     assert rows == [
-        ["id", "full_name", "company", "job_title", "tags"],
-        [A, "Ada Lovelace", "OldCo", "CTO", "investor"],
-        [B, 'Bob "the, builder"', "OldCo", "", "investor"],
+        ["id", "full_name", "company", "job_title", "tags", "updated_at"],
+        [A, "Ada Lovelace", "OldCo", "CTO", "investor", ""],
+        [B, 'Bob "the, builder"', "OldCo", "", "investor", ""],
     ]
 
 

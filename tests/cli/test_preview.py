@@ -177,8 +177,9 @@ def test_the_journal_keeps_the_prior_values_of_what_it_sends(
     run = invoke("set", "company=NewCo", "job_title=CTO", "--ids", f"{A},{B}", "--json")
     assert run.code == 0, run
     journal = load_run(default_runs_dir({"DEXBULK_STATE_DIR": _state_dir()}), "last")
-    # job_title is absent from Dex's answer: unknown, so not recorded as a prior value.
-    assert journal.before == {A: {"company": "OldCo"}, B: {"company": "NewCo"}}
+    # The fields that change, as Dex held them; job_title is absent from Dex's answer (not
+    # known), and B's company does not change.
+    assert journal.before == {A: {"company": "OldCo"}}
     assert TEST_KEY not in journal.path.read_text()
 
 
@@ -269,3 +270,17 @@ def test_a_refused_read_stops_before_anything_is_sent(api: responses.RequestsMoc
     run = invoke("star", "--ids", A)
     assert run.code == 3, run
     assert sent(api) == []
+
+
+def test_a_read_that_fails_sends_nothing_and_says_how_to_skip_it(
+    api: responses.RequestsMock, tmp_path: Path
+) -> None:
+    api.replace(responses.POST, FILTER_URL, status=503, body="<html>down</html>")
+    api.get(f"{API}/contacts/{A}", status=503, body="<html>down</html>")  # the fallback read
+    failed = tmp_path / "failed.txt"
+    run = invoke("star", "--ids", f"{A},{B}", "--max-attempts", "1", "--failed-to", str(failed))
+    assert run.code == 4, run
+    assert f"error: reading current values: GET /contacts/{A}: HTTP 503" in run.stderr
+    assert "hint: nothing was sent; --no-read sends without reading" in run.stderr
+    assert sent(api) == []
+    assert failed.read_text() == f"{A}\n{B}\n"
