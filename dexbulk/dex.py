@@ -166,33 +166,52 @@ class Dex:
         yield from _paged(page)
 
     def filter_contacts(
-        self, where: Mapping[str, object], *, take: int = PAGE_SIZE
+        self,
+        where: Mapping[str, object],
+        *,
+        take: int = PAGE_SIZE,
+        select: Sequence[str] | None = None,
     ) -> Iterator[Contact]:
-        """``POST /v1/contacts/filter`` with ``where`` (Dex's keys), every page, each once."""
+        """``POST /v1/contacts/filter`` with ``where`` (Dex's keys), every page, each once.
+
+        ``select`` asks for only those fields (and ``id``), as a list of names [assumed].
+        """
 
         def page(cursor: str | None) -> tuple[object, str]:
             query: dict[str, object] = {"where": dict(where), "take": take}
+            if select is not None:
+                query["select"] = list(dict.fromkeys(["id", *select]))
             if cursor:
                 query["cursor"] = cursor
             return self._read("POST", "/contacts/filter", compact_json(query)), "filter"
 
         yield from _paged(page)
 
-    def contacts_by_ids(self, ids: Sequence[str]) -> dict[str, Contact]:
+    def contacts_by_ids(
+        self, ids: Sequence[str], fields: Sequence[str] | None = None
+    ) -> dict[str, Contact]:
         """The user's contacts among ``ids``, keyed by lower-case ID, in as few reads as possible.
 
         ``where.in`` takes up to 500 IDs a request; if Dex will not filter, one ``GET`` per ID.
-        IDs that are not the user's are simply absent.
+        IDs that are not the user's are simply absent. ``fields`` asks for only those fields
+        (a smaller answer); if Dex refuses the ``select``, the chunk is asked again without it.
         """
         wanted = {i.lower() for i in ids}
         found: dict[str, Contact] = {}
         for start in range(0, len(ids), PAGE_SIZE):
             chunk = [i.lower() for i in ids[start : start + PAGE_SIZE]]
-            try:
-                page = {_id_of(c): c for c in self.filter_contacts({"in": chunk}, take=len(chunk))}
-            except (AuthRefused, Unreachable):
-                raise  # a fallback would fail the same way
-            except ApiError:
+            page: dict[str, Contact] | None = None
+            for select in (fields, None) if fields else (None,):
+                try:
+                    where = {"in": chunk}
+                    items = self.filter_contacts(where, take=len(chunk), select=select)
+                    page = {_id_of(c): c for c in items}
+                    break
+                except (AuthRefused, Unreachable):
+                    raise  # a fallback would fail the same way
+                except ApiError:
+                    continue
+            if page is None:
                 page = {}
                 for contact_id in chunk:
                     contact = self.get_contact(contact_id)

@@ -13,7 +13,7 @@ import responses
 
 from dexbulk.dex import Dex
 from dexbulk.plan import Patch, Plan, Update
-from dexbulk.preview import UNKNOWN, ChangeGroup, Preview, compare, read_current
+from dexbulk.preview import UNKNOWN, ChangeGroup, Preview, compare, fields_of, read_current
 from tests.conftest import TEST_KEY
 
 API = "https://dex.test/v1"
@@ -156,11 +156,18 @@ def test_read_current_asks_500_at_a_time_with_several_in_flight(
     assert peak >= 2
 
 
-def test_read_current_reads_one_chunk_in_the_callers_thread(api: responses.RequestsMock) -> None:
+def test_read_current_asks_only_for_the_fields_compared(api: responses.RequestsMock) -> None:
     api.post(FILTER_URL, json={"error": False, "data": {"items": [{"id": A}]}})
     with Dex(API, TEST_KEY) as dex:
-        assert read_current(dex, [A, B]) == {A: {"id": A}}
+        assert read_current(dex, [A, B], fields=["company"]) == {A: {"id": A}}
     assert len(api.calls) == 1
+    assert json.loads(api.calls[0].request.body)["select"] == ["id", "company", "full_name"]
+
+
+def test_fields_of_a_plan() -> None:
+    assert fields_of(plan_of(A, company="X", starred=True)) == ["company", "starred"]
+    per_contact = Plan([Update(A, {"company": "X"}), Update(B, {"job_title": "Y"})], "apply")
+    assert fields_of(per_contact) == ["company", "job_title"]
 
 
 # -- the spreadsheet round trip -----------------------------------------------------------------

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from dexbulk.errors import ExitCode, InvalidInput, MissingCredentials
-from dexbulk.preview import NOT_COMPARED, UNKNOWN, Preview, read_current
+from dexbulk.preview import NOT_COMPARED, UNKNOWN, Preview, fields_of, read_current
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -94,7 +94,8 @@ def check_plan(
         reads = client.dex.reads
         if current is None:
             ids = [u.contact_id for u in plan.updates]
-            current = read_current(client.dex, ids, concurrency=client.target.options.concurrency)
+            concurrency = client.target.options.concurrency
+            current = read_current(client.dex, ids, fields=fields_of(plan), concurrency=concurrency)
         preview = Preview.of(plan, current, client.dex.reads - reads)
         sending = preview.plan(plan, include_unchanged=guard.include_unchanged)
         checked = Checked(sending, client, preview)
