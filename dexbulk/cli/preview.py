@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from dexbulk.errors import ExitCode, InvalidInput, MissingCredentials
@@ -117,11 +117,17 @@ def check_plan(
     if count > confirm_over and not guard.yes:
         tty = env.open_tty()
         if tty is not None:
+            # A question is never quiet: the person must see what they are asked about.
+            person = env.console(replace(output, quiet=False)) if output.quiet else console
             with tty:
                 if checked.preview is None:
-                    render_plan_line(console, checked.plan)
-                if not ask(console, tty, f"{count:,} contacts will change. Proceed? [y/N] "):
-                    console.print("nothing sent", markup=False)
+                    render_plan_line(person, checked.plan)
+                elif output.quiet:
+                    render_groups(
+                        person, checked.preview, include_unchanged=guard.include_unchanged
+                    )
+                if not ask(person, tty, f"{count:,} contacts will change. Proceed? [y/N] "):
+                    person.print("nothing sent", markup=False)
                     checked.done = ExitCode.SOME_FAILED
     return checked
 

@@ -284,3 +284,13 @@ def test_a_read_that_fails_sends_nothing_and_says_how_to_skip_it(
     assert "hint: nothing was sent; --no-read sends without reading" in run.stderr
     assert sent(api) == []
     assert failed.read_text() == f"{A}\n{B}\n"
+
+
+def test_quiet_still_shows_what_it_asks_about(
+    api: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(Env, "open_tty", lambda _self: io.StringIO("y\n"))
+    run = invoke("set", "company=Acme", "--ids", f"{A},{B}", "--quiet", DEXBULK_CONFIRM_OVER="1")
+    assert run.code == 0, run
+    assert '1 contact: company "OldCo" → "Acme"' in run.stderr
+    assert "2 contacts will change. Proceed? [y/N]" in run.stderr
