@@ -158,7 +158,7 @@ def render_groups(console: Console, preview: Preview, *, include_unchanged: bool
     if len(groups) > GROUPS_SHOWN:
         rest = sum(g.count for g in groups[GROUPS_SHOWN:])
         console.print(
-            f"  … and {len(groups) - GROUPS_SHOWN:,} more changes ({rest:,} field values); "
+            f"  … and {len(groups) - GROUPS_SHOWN:,} more changes ({rest:,} contacts); "
             "--dry-run --json lists every contact",
             markup=False,
         )
