@@ -6,7 +6,7 @@ renders the outcome.
 """
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -26,6 +26,10 @@ from dexbulk.cli.options import (
     sending_options,
 )
 from dexbulk.errors import ExitCode, InvalidInput
+
+if TYPE_CHECKING:
+    from dexbulk.cli.selecting import Chosen
+    from dexbulk.plan import Plan, Selection
 
 
 def complete_fields(incomplete: str) -> list[str]:
@@ -68,8 +72,8 @@ def _send_selected(
 
 
 def _filtered(
-    chosen: Any, send: SendArgs, output: OutputArgs, guard: GuardArgs, e: Env,
-    make_plan: Callable[[Any], Any],
+    chosen: "Chosen", send: SendArgs, output: OutputArgs, guard: GuardArgs, e: Env,
+    make_plan: "Callable[[Selection], Plan]",
 ) -> ExitCode:  # fmt: skip
     """Select by the filters through one client, then check and send the plan over it."""
     from dexbulk.cli.context import connect, send_plan
@@ -118,7 +122,7 @@ def _flag_command(
 FLAG_COMMANDS = (
     ("star", "starred", True, "Star contacts.", "--tag investor"),
     ("unstar", "starred", False, "Unstar contacts.", "--where company=OldCo"),
-    ("archive", "is_archived", True, "Archive contacts.", "--where last_seen_at<2023-01-01"),
+    ("archive", "is_archived", True, "Archive contacts.", "--where 'last_seen_at<2023-01-01'"),
     ("unarchive", "is_archived", False, "Unarchive contacts.", "--tag friends"),
 )
 
@@ -244,7 +248,7 @@ def apply(
     if criteria.filters:  # the filters narrow the file's contacts
         file_ids = Selection(tuple(u.contact_id for u in loaded), duplicates, (file,))
 
-        def narrowed(selection: Selection) -> Any:
+        def narrowed(selection: Selection) -> "Plan":
             keep = set(selection.ids)
             kept = [u for u in loaded if u.contact_id in keep]
             return plan_for_updates(kept, f"apply {file}", duplicates=duplicates, source=file)

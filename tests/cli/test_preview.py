@@ -294,3 +294,14 @@ def test_quiet_still_shows_what_it_asks_about(
     assert run.code == 0, run
     assert '1 contact: company "OldCo" → "Acme"' in run.stderr
     assert "2 contacts will change. Proceed? [y/N]" in run.stderr
+
+
+@pytest.mark.usefixtures("no_stdin")
+def test_filters_narrow_the_contacts_a_file_names(
+    api: responses.RequestsMock, tmp_path: Path
+) -> None:
+    path = tmp_path / "updates.csv"
+    path.write_text(f"contactId,job_title\n{A},CTO\n{B},CTO\n{C},CTO\n")
+    run = invoke("apply", str(path), "--where", "company=NewCo", "--json")
+    assert run.code == 0, run
+    assert sent(api) == [[{"contactId": B, "data": {"job_title": "CTO"}}]]
