@@ -37,6 +37,8 @@ class ContactState(str, enum.Enum):
     """Not one of the user's contacts, so Dex did not update it."""
     NOT_SENT = "not_sent"
     """Never sent: the run stopped before this contact's batch."""
+    UNCHANGED = "unchanged"
+    """Not sent because Dex already holds the new values (read just before sending)."""
 
     @property
     def retryable(self) -> bool:

@@ -13,6 +13,7 @@ one method here, so switching is a one-line change.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -65,6 +66,8 @@ class Dex:
             throttle_retries=throttle_retries,
         )  # fmt: skip
         self.api_url = self.transport.api_url
+        self._reads = 0
+        self._reads_lock = threading.Lock()
 
     def __enter__(self) -> Dex:
         return self
@@ -80,6 +83,15 @@ class Dex:
     def retries(self) -> int:
         """Every retry this client made, of any request."""
         return self.transport.retries
+
+    @property
+    def reads(self) -> int:
+        """Read requests this client made so far (pages, searches, lookups), retries aside."""
+        return self._reads
+
+    def _count_read(self) -> None:
+        with self._reads_lock:
+            self._reads += 1
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -131,6 +143,7 @@ class Dex:
     def get_contact(self, contact_id: str) -> Contact | None:
         """``GET /v1/contacts/{id}``: the contact, or ``None`` when missing or not the user's."""
         path = f"/contacts/{urlquote(contact_id, safe='')}"
+        self._count_read()
         answer = self.transport.request("GET", path, None, 1)
         if answer.status == 404:
             return None
@@ -188,38 +201,57 @@ class Dex:
 
         def page(cursor: str | None) -> tuple[object, str]:
             query = f"?cursor={urlquote(cursor, safe='')}" if cursor else ""
-            return self._data("GET", f"/contacts{query}", None), "GET /contacts"
+            return self._read("GET", f"/contacts{query}", None), "GET /contacts"
 
         yield from _paged(page)
 
     def filter_contacts(
-        self, where: Mapping[str, object], *, take: int = PAGE_SIZE
+        self,
+        where: Mapping[str, object],
+        *,
+        take: int = PAGE_SIZE,
+        select: Sequence[str] | None = None,
     ) -> Iterator[Contact]:
-        """``POST /v1/contacts/filter`` with ``where`` (Dex's keys), every page, each once."""
+        """``POST /v1/contacts/filter`` with ``where`` (Dex's keys), every page, each once.
+
+        ``select`` asks for only those fields (and ``id``), as a list of names [assumed].
+        """
 
         def page(cursor: str | None) -> tuple[object, str]:
             query: dict[str, object] = {"where": dict(where), "take": take}
+            if select is not None:
+                query["select"] = list(dict.fromkeys(["id", *select]))
             if cursor:
                 query["cursor"] = cursor
-            return self._data("POST", "/contacts/filter", compact_json(query)), "filter"
+            return self._read("POST", "/contacts/filter", compact_json(query)), "filter"
 
         yield from _paged(page)
 
-    def contacts_by_ids(self, ids: Sequence[str]) -> dict[str, Contact]:
+    def contacts_by_ids(
+        self, ids: Sequence[str], fields: Sequence[str] | None = None
+    ) -> dict[str, Contact]:
         """The user's contacts among ``ids``, keyed by lower-case ID, in as few reads as possible.
 
         ``where.in`` takes up to 500 IDs a request; if Dex will not filter, one ``GET`` per ID.
-        IDs that are not the user's are simply absent.
+        IDs that are not the user's are simply absent. ``fields`` asks for only those fields
+        (a smaller answer); if Dex refuses the ``select``, the chunk is asked again without it.
         """
         wanted = {i.lower() for i in ids}
         found: dict[str, Contact] = {}
         for start in range(0, len(ids), PAGE_SIZE):
             chunk = [i.lower() for i in ids[start : start + PAGE_SIZE]]
-            try:
-                page = {_id_of(c): c for c in self.filter_contacts({"in": chunk}, take=len(chunk))}
-            except (AuthRefused, Unreachable):
-                raise  # a fallback would fail the same way
-            except ApiError:
+            page: dict[str, Contact] | None = None
+            for select in (fields, None) if fields else (None,):
+                try:
+                    where = {"in": chunk}
+                    items = self.filter_contacts(where, take=len(chunk), select=select)
+                    page = {_id_of(c): c for c in items}
+                    break
+                except (AuthRefused, Unreachable):
+                    raise  # a fallback would fail the same way
+                except ApiError:
+                    continue
+            if page is None:
                 page = {}
                 for contact_id in chunk:
                     contact = self.get_contact(contact_id)
@@ -254,9 +286,13 @@ class Dex:
             query = f"?searchQuery={urlquote(text, safe='')}&take={SEARCH_PAGE_SIZE}"
             if cursor:
                 query += f"&cursor={urlquote(cursor, safe='')}"
-            return self._data("GET", f"/search/{what}{query}", None), f"search {what}"
+            return self._read("GET", f"/search/{what}{query}", None), f"search {what}"
 
         yield from _paged(page)
+
+    def _read(self, method: str, path: str, body: bytes | None) -> dict[str, Any]:
+        self._count_read()
+        return self._data(method, path, body)
 
     def _data(self, method: str, path: str, body: bytes | None) -> dict[str, Any]:
         answer = self.transport.request(method, path, body, 0)

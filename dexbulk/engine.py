@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 NOT_SENT = "not sent: the run stopped before this contact's batch"
 JOURNAL_FAILED = "journal-failed"
 """The state of a run stopped because its journal could not be written."""
+UNCHANGED = "not sent: Dex already holds these values"
 
 
 class Sender(Protocol):
@@ -104,7 +105,8 @@ class RunResult:
     @property
     def failed(self) -> list[ContactResult]:
         """Contacts that were sent and not updated."""
-        return [r for r in self.results if not r.ok and r.state is not ContactState.NOT_SENT]
+        unsent = (ContactState.NOT_SENT, ContactState.UNCHANGED)
+        return [r for r in self.results if not r.ok and r.state not in unsent]
 
     @property
     def not_sent(self) -> int:
@@ -112,18 +114,25 @@ class RunResult:
         return sum(1 for r in self.results if r.state is ContactState.NOT_SENT)
 
     @property
+    def unchanged(self) -> int:
+        """Contacts not sent because Dex already held the new values."""
+        return sum(1 for r in self.results if r.state is ContactState.UNCHANGED)
+
+    @property
     def sent(self) -> int:
         """Contacts whose batch reached an outcome."""
-        return len(self.results) - self.not_sent
+        return len(self.results) - self.not_sent - self.unchanged
 
     @property
     def exit_code(self) -> ExitCode:
-        """0 all updated; 1 Dex was reached and some contacts were not updated; 4 the API could
-        not be reached or used, or the journal could not be written; 130 interrupted.
+        """0 all updated (or already right); 1 Dex was reached and some contacts were not
+        updated; 4 the API could not be reached or used, or the journal could not be written;
+        130 interrupted.
 
         4 is the run stopped at the first sign of an unusable API, or no request got an answer
         from Dex at all (every contact sent failed after every retry and none was updated). A
-        run that reached Dex and had contacts rejected, or not found, exits 1.
+        run that reached Dex and had contacts rejected, or not found, exits 1. After
+        ``--stop-after`` (state ``stopped``) only the contacts it sent count.
         """
         if self.state == JOURNAL_FAILED:
             return ExitCode.UNREACHABLE
@@ -131,9 +140,12 @@ class RunResult:
             return ExitCode.INTERRUPTED
         if self.state == "unreachable":
             return ExitCode.UNREACHABLE
-        if not self.results or all(r.ok for r in self.results):
+        settled = [r for r in self.results if r.state is not ContactState.UNCHANGED]
+        if self.state == "stopped":
+            settled = [r for r in settled if r.state is not ContactState.NOT_SENT]
+        if all(r.ok for r in settled):
             return ExitCode.OK
-        sent = [r for r in self.results if r.state is not ContactState.NOT_SENT]
+        sent = [r for r in settled if r.state is not ContactState.NOT_SENT]
         if self.updated == 0 and sent and all(r.state is ContactState.FAILED for r in sent):
             return ExitCode.UNREACHABLE
         return ExitCode.SOME_FAILED
@@ -144,6 +156,7 @@ class RunResult:
             "runId": self.run_id, "state": self.state, "selected": self.selected,
             "duplicates": self.duplicates, "sent": self.sent, "updated": self.updated,
             "confirmed": len(self.ok), "failed": len(self.failed), "notSent": self.not_sent,
+            "unchanged": self.unchanged,
             "batches": self.batches, "requests": self.requests, "retries": self.retries,
             "throttled": self.throttled, "batchSize": self.batch_size,
             "elapsed": round(self.elapsed, 3),
@@ -162,6 +175,8 @@ def send(
     journal: Journal | None = None,
     progress: Callable[[int], None] | None = None,
     stop: threading.Event | None = None,
+    unchanged: Sequence[str] = (),
+    stop_after: int | None = None,
 ) -> RunResult:
     """Send every update of ``plan`` to Dex and return what became of each contact.
 
@@ -170,7 +185,9 @@ def send(
     Raises :class:`~dexbulk.errors.AuthRefused` when Dex refuses the key; every other failure
     is recorded per contact in the result. When the API cannot be reached or is not Dex's,
     the run stops after that request: ``state`` is ``unreachable``, ``error`` says why, and
-    the contacts it did not reach are "not sent".
+    the contacts it did not reach are "not sent". ``unchanged`` names contacts left out of the
+    plan because Dex already holds their values (see :mod:`dexbulk.preview`): they are
+    reported as such. ``stop_after`` sends only the plan's first N contacts (a canary).
     """
     from dexbulk.dex import Dex
     from dexbulk.ratelimit import RateLimiter
@@ -191,7 +208,7 @@ def send(
         return execute(
             plan, dex, options, journal=journal, progress=progress, stop=stop,
             throttle_count=(lambda: limiter.throttles) if limiter is not None else None,
-            retry_count=lambda: dex.retries,
+            retry_count=lambda: dex.retries, unchanged=unchanged, stop_after=stop_after,
         )  # fmt: skip
     finally:
         if own:
@@ -209,6 +226,8 @@ def execute(
     throttle_count: Callable[[], int] | None = None,
     retry_count: Callable[[], int] | None = None,
     clock: Callable[[], float] = time.monotonic,
+    unchanged: Sequence[str] = (),
+    stop_after: int | None = None,
 ) -> RunResult:
     """Send every update of ``plan`` and settle every contact.
 
@@ -217,13 +236,22 @@ def execute(
     ``stop`` (Ctrl-C) takes no new batches; in-flight batches finish and are journaled.
     An :class:`AuthRefused` is journaled and re-raised. A journal that cannot be written
     stops the run like ``stop`` does, with the state ``journal-failed`` (exit 4).
+    ``unchanged`` contacts (not in the plan) are reported as such; with ``stop_after``, only
+    the first N contacts are sent, the rest are reported not sent and the state is ``stopped``
+    (``resume`` sends them).
     """
     stop = stop or threading.Event()
     started = clock()
     sizer = BatchSizer(options.batch_size)
     settled: dict[str, ContactResult] = {}
-    result = RunResult(journal.run_id if journal else None, plan.total, plan.duplicates, [])
+    selected = plan.total + len(unchanged)
+    result = RunResult(journal.run_id if journal else None, selected, plan.duplicates, [])
     journal_failed: list[JournalError] = []
+    if unchanged:
+        result.notes.append(
+            f"{len(unchanged):,} contact(s) unchanged: Dex already holds these values; not sent"
+        )
+    canary = stop_after is not None and stop_after < len(plan.updates)
 
     def settle(report: BatchReport, *, by: str | None = None) -> None:
         """The one place an outcome is recorded, whoever decided it: journal, then result.
@@ -263,6 +291,8 @@ def execute(
     result.state = "crashed"
     try:
         updates: Sequence[Update] = plan.updates
+        if stop_after is not None:
+            updates = updates[:stop_after]
         if options.check_ids:
             updates, missing = _drop_unknown(updates, transport, result)
             if missing is not None:
@@ -273,8 +303,10 @@ def execute(
         )  # fmt: skip
         if stop.is_set():
             result.state = "interrupted"
+        elif result.error is not None:
+            result.state = "unreachable"
         else:
-            result.state = "unreachable" if result.error is not None else "completed"
+            result.state = "stopped" if canary else "completed"
         if journal_failed:
             result.state = JOURNAL_FAILED
     except AuthRefused:
@@ -290,12 +322,16 @@ def execute(
         if retry_count is not None:
             # The transport's own count also covers the existence checks of short batches.
             result.retries = retry_count()
-        unsent = f"not sent: {result.error}" if result.error else NOT_SENT
+        unsent = NOT_SENT
+        if result.error:
+            unsent = f"not sent: {result.error}"
+        elif canary:
+            unsent = f"not sent: --stop-after {stop_after}"
         result.results = [
             settled.get(u.contact_id)
             or ContactResult(u.contact_id, ContactState.NOT_SENT, None, unsent, 0)
             for u in plan.updates
-        ]
+        ] + [ContactResult(cid, ContactState.UNCHANGED, None, UNCHANGED, 0) for cid in unchanged]
         if journal is not None:
             _end_journal(journal, result, journal_failed)
     return result

@@ -10,6 +10,8 @@ Records, one per line, in order:
   (and fsync'd) before anything is sent; a journal without it, or whose plan does not match it,
   is ``incomplete`` and never resumed (:mod:`dexbulk.journal_read`), so a run killed while its
   plan was being written can never be finished with part of its contacts silently dropped.
+* ``before``: the values the plan's fields held just before sending, read from Dex, in chunks
+  of ``{contactId, data}`` (only the fields the plan changes; what an undo needs).
 * ``batch``: one per settled batch, and one for the contacts ``--check-ids`` found missing:
   which contacts Dex confirmed, which did not end updated and why. Written and fsync'd before
   the batch counts as done, so a crash loses at most the batches that were in flight, and
@@ -17,7 +19,6 @@ Records, one per line, in order:
 * ``resume``: a later ``dexbulk resume`` or ``retry`` continuing this run in the same file.
 * ``end``: the final state and counts of one invocation.
 
-Room is left for an ``undo``: a future ``before`` record can hold the prior values of a batch.
 A torn last line (the process was killed mid-write) is ignored when reading. Journals are
 created 0600 in a 0700 directory: they hold contact data. Whoever writes to a run holds its
 lock (:mod:`dexbulk.runlock`) for as long as it does.
@@ -223,6 +224,13 @@ class Journal:
         if by is not None:
             record["by"] = by
         self._write(record)
+
+    def record_before(self, items: Sequence[Mapping[str, object]]) -> None:
+        """Write the prior values of the plan's contacts (``{contactId, data}``) before sending."""
+        chunks = [list(items[i : i + _CHUNK]) for i in range(0, len(items), _CHUNK)]
+        for number, chunk in enumerate(chunks, 1):
+            # On disk (fsync'd with the last chunk) before the first contact is sent.
+            self._write({"type": "before", "items": chunk}, sync=number == len(chunks))
 
     def record_resume(self, mode: str, argv: Sequence[str]) -> None:
         """Mark that a later invocation continues this run."""

@@ -50,6 +50,8 @@ class RunState:
     retries: int = 0
     problem: str | None = None
     """Why the plan cannot be trusted whole, when it cannot: the run is then ``incomplete``."""
+    before: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Each contact's values just before the run, as read from Dex (empty with --no-read)."""
 
     @property
     def pending(self) -> list[Update]:
@@ -115,7 +117,13 @@ class _Reader:
                 self._seal(number, record)
             elif kind in ("batch", "resume", "end"):
                 self._after_plan(number, str(kind), record)
-            # Other types are from a later version (e.g. undo's "before"): nothing to settle.
+            elif kind == "before":
+                run = self._run()
+                for item in record["items"]:
+                    if not isinstance(item["data"], dict):
+                        raise TypeError
+                    run.before[_text(item["contactId"])] = item["data"]
+            # Other types are from a later version: nothing to settle.
         except (KeyError, TypeError, ValueError, AttributeError, IndexError):
             raise _Bad(f"line {number}: a malformed {kind!r} record") from None
 

@@ -138,7 +138,15 @@ TIMEOUT: Spec[float] = Spec(
     "Seconds to wait for each answer",
 )  # fmt: skip
 
-SETTINGS: tuple[Spec[Any], ...] = (API_URL, BATCH_SIZE, CONCURRENCY, RATE, MAX_ATTEMPTS, TIMEOUT)
+CONFIRM_OVER: Spec[int] = Spec(
+    "confirm_over", int, 20, "DEXBULK_CONFIRM_OVER", ("--confirm-over",), "N",
+    "On a terminal, ask before a run changes more contacts than this", 0, 10**9,
+    per_run=False,  # a question for the person at the terminal, not how the run is sent
+)  # fmt: skip
+
+SETTINGS: tuple[Spec[Any], ...] = (
+    API_URL, BATCH_SIZE, CONCURRENCY, RATE, MAX_ATTEMPTS, TIMEOUT, CONFIRM_OVER,
+)  # fmt: skip
 """Every setting, in the order help, ``config show`` and the docs list them."""
 PER_RUN: tuple[Spec[Any], ...] = tuple(spec for spec in SETTINGS if spec.per_run)
 """The settings of how a run is sent: ``SendOptions`` fields, carried over by ``resume``."""
@@ -178,6 +186,8 @@ class Settings:
     rate: float | None
     max_attempts: int
     timeout: float
+    confirm_over: int
+    """Ask (on a terminal) before a run changes more contacts than this."""
     file_api_key: ApiKey | None = None
     profile: str = DEFAULT_PROFILE
     path: Path

@@ -640,6 +640,32 @@ def test_existing_ids_raises_on_auth_refusal(
         make_client(fake_time).existing_ids([A])
 
 
+def test_contacts_by_ids_asks_for_only_the_fields_wanted(
+    ordered: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    ordered.post(FILTER_URL, status=400, json={"error": True, "message": "unknown select"})
+    ordered.post(FILTER_URL, json=page([A]))
+    found = make_client(fake_time, max_attempts=1).contacts_by_ids([A, B], ["company"])
+    assert found == {A: {"id": A, "full_name": "x"}}
+    bodies = [json.loads(c.request.body or b"") for c in ordered.calls]
+    assert bodies[0] == {"where": {"in": [A, B]}, "take": 2, "select": ["id", "company"]}
+    assert bodies[1] == {"where": {"in": [A, B]}, "take": 2}  # Dex refused select: without it
+
+
+def test_reads_counts_every_read_request_but_no_write(
+    rsps: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    rsps.post(FILTER_URL, status=404, body=HTML)
+    rsps.get(f"{API}/contacts/{A}", json={"error": False, "data": {"id": A}})
+    rsps.get(f"{API}/search/tags", json={"error": False, "data": {"items": []}})
+    rsps.put(PUT_URL, json={"error": False, "data": {"count": 1}})
+    client = make_client(fake_time, max_attempts=1)
+    client.contacts_by_ids([A])
+    client.search_tags("vip")
+    client.put_contacts([Update(A, {"starred": True})])
+    assert client.reads == 3  # the filter, the fallback GET, the search; not the PUT
+
+
 # -- the key stays secret ------------------------------------------------------------------
 
 

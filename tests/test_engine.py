@@ -482,7 +482,8 @@ def test_summary_figures() -> None:
     )  # fmt: skip
     assert result.summary() == {
         "runId": None, "state": "completed", "selected": 10, "duplicates": 2, "sent": 10,
-        "updated": 8, "confirmed": 8, "failed": 2, "notSent": 0, "batches": 3, "requests": 7,
+        "updated": 8, "confirmed": 8, "failed": 2, "notSent": 0, "unchanged": 0, "batches": 3,
+        "requests": 7,
         "retries": 2, "throttled": 3, "batchSize": 4, "elapsed": 2.5, "contactsPerSecond": 3.2,
         "error": None,
     }  # fmt: skip
@@ -504,6 +505,50 @@ def test_a_shrunk_batch_size_is_noted() -> None:
     assert result.exit_code == ExitCode.OK
     assert result.batch_size == 2
     assert any("batch size now 2" in note for note in result.notes)
+
+
+def test_unchanged_contacts_are_reported_not_sent_and_not_failed() -> None:
+    transport = FakeTransport()
+    result = execute(plan_of(2), transport, SendOptions(), unchanged=[cid(8), cid(9)])
+    assert transport.sent_ids == [cid(0), cid(1)]
+    assert [r.state for r in result.results] == [ContactState.UPDATED] * 2 + [
+        ContactState.UNCHANGED
+    ] * 2
+    assert (result.selected, result.sent, result.unchanged, len(result.failed)) == (4, 2, 2, 0)
+    assert result.summary()["unchanged"] == 2
+    assert result.exit_code == ExitCode.OK
+    assert not ContactState.UNCHANGED.retryable
+    assert "2 contact(s) unchanged" in result.notes[0]
+
+
+def test_nothing_but_unchanged_contacts_sends_nothing_and_exits_0() -> None:
+    transport = FakeTransport()
+    result = execute(plan_of(0), transport, SendOptions(), unchanged=[cid(1)])
+    assert transport.sent == []
+    assert result.exit_code == ExitCode.OK
+    assert result.sent == 0
+
+
+def test_stop_after_sends_a_canary_and_the_rest_can_be_resumed(tmp_path: Path) -> None:
+    plan = plan_of(10)
+    journal = Journal.create(tmp_path, plan, argv=["dexbulk"], api_url=API, options={})
+    transport = FakeTransport()
+    result = execute(plan, transport, SendOptions(batch_size=2), journal=journal, stop_after=3)
+    assert transport.sent_ids == [cid(0), cid(1), cid(2)]
+    assert result.state == "stopped"
+    assert result.exit_code == ExitCode.OK  # only what it sent counts
+    assert result.not_sent == 7
+    assert result.results[5].error == "not sent: --stop-after 3"
+    run = load_run(tmp_path, journal.run_id)
+    assert run.state == "stopped"
+    assert [u.contact_id for u in run.pending] == [cid(i) for i in range(3, 10)]
+
+
+def test_a_canary_that_fails_exits_like_any_failure() -> None:
+    # Dex rejected the one contact the canary sent: it was reached, so 1, as for any rejection.
+    result = execute(plan_of(4), FakeTransport(bad=[cid(0)]), SendOptions(), stop_after=1)
+    assert result.exit_code == ExitCode.SOME_FAILED
+    assert result.not_sent == 3
 
 
 # -- dry run -------------------------------------------------------------------------------

@@ -112,6 +112,20 @@ def test_per_contact_plans_are_written_as_updates(tmp_path: Path) -> None:
     assert records[1]["items"] == [u.to_api() for u in per_contact_plan().updates]
 
 
+def test_prior_values_are_kept_for_an_undo(tmp_path: Path) -> None:
+    plan = shared_plan(1500)
+    journal = create(tmp_path, plan)
+    items = [{"contactId": u.contact_id, "data": {"company": "OldCo"}} for u in plan.updates]
+    journal.record_before(items)
+    journal.close()
+    records = [json.loads(line) for line in journal.path.read_text().splitlines()]
+    assert [r["type"] for r in records] == ["start", "ids", "ids", "seal", "before", "before"]
+    run = load_run(tmp_path, journal.run_id)
+    assert len(run.before) == 1500
+    assert run.before[plan.updates[0].contact_id] == {"company": "OldCo"}
+    assert run.updates == list(plan.updates)
+
+
 # -- batches -------------------------------------------------------------------------------
 
 

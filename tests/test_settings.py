@@ -102,7 +102,7 @@ def test_each_sending_option_is_generated_from_its_setting(spec):
 def test_the_sending_panel_keeps_its_order():
     assert list(_SEND) == [
         "api_url", "api_key", "profile", "batch_size", "concurrency", "rate", "max_attempts",
-        "timeout", "check_ids",
+        "timeout", "confirm_over", "check_ids",
     ]  # fmt: skip
     assert set(_SEND) == {f.name for f in dataclasses.fields(SendArgs)}
 
@@ -123,6 +123,7 @@ CASES = [
     ("rate", "DEXBULK_RATE", "1.5", 1.5, "2.5", 2.5, 7.0, None),
     ("max_attempts", "DEXBULK_MAX_ATTEMPTS", "2", 2, " 3 ", 3, 9, 5),
     ("timeout", "DEXBULK_TIMEOUT", "10", 10.0, "12.5", 12.5, 3.0, 30.0),
+    ("confirm_over", "DEXBULK_CONFIRM_OVER", "0", 0, "50", 50, 7, 20),
 ]  # fmt: skip
 
 
@@ -175,7 +176,7 @@ def test_profile_selection(path, profile, env, expected):
 
 
 RANGE = "is out of range (expected"
-ANY_KEY = "api_url, batch_size, concurrency, rate, max_attempts, timeout, api_key"
+ANY_KEY = "api_url, batch_size, concurrency, rate, max_attempts, timeout, confirm_over, api_key"
 BAD_FILES = [
     ("[default]\ntimeout = 5\n[profile.work]\nbatch_size = 900\n", "work",
      f"line 4: [profile.work] batch_size: 900 {RANGE} 1..500)"),

@@ -11,10 +11,10 @@ from typing import Annotated, Any
 import typer
 
 from dexbulk import __version__
-from dexbulk.cli import admin, runs, update
+from dexbulk.cli import admin, ls, runs, update
 from dexbulk.cli.errors import EXIT_CODES_EPILOG
 from dexbulk.cli.help import DexbulkCommand, DexbulkGroup
-from dexbulk.cli.options import RUNS_PANEL, TOOLS_PANEL
+from dexbulk.cli.options import RUNS_PANEL, TOOLS_PANEL, UPDATE_PANEL
 
 
 def _version(value: bool) -> None:
@@ -64,6 +64,9 @@ def _register(app: typer.Typer, *, sandbox: bool) -> None:
     """Every command, in the order ``dexbulk --help`` lists them within each panel."""
     update.register(app)
     tool: dict[str, Any] = {"cls": DexbulkCommand, "rich_help_panel": TOOLS_PANEL}
+    app.command("ls", cls=DexbulkCommand, rich_help_panel=UPDATE_PANEL, epilog=EXIT_CODES_EPILOG)(
+        ls.ls
+    )
     app.command("fields", **tool)(admin.fields_)
     run: dict[str, Any] = {**tool, "rich_help_panel": RUNS_PANEL, "epilog": EXIT_CODES_EPILOG}
     app.command("resume", **run)(runs.resume)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import stat
 import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -17,14 +18,16 @@ from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, TextIO
 
 from dexbulk.batches import ContactResult, ContactState
-from dexbulk.cli.options import OutputArgs, SendArgs
-from dexbulk.errors import AuthRefused, ExitCode, Interrupted, InvalidInput
+from dexbulk.cli.options import GuardArgs, OutputArgs, SendArgs
+from dexbulk.errors import ApiError, AuthRefused, ExitCode, Interrupted, InvalidInput
 from dexbulk.plan import Plan
 from dexbulk.secret import ApiKey, redact_argv
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from dexbulk.cli.preview import Checked
+    from dexbulk.dex import Dex
     from dexbulk.settings import Settings
 from dexbulk.engine import RunResult, SendOptions, describe
 from dexbulk.journal import JournalError
@@ -45,6 +48,27 @@ class Env:
     def stdin_isatty(self) -> bool:
         """True when a person could be typing on stdin."""
         return _isatty(self.stdin)
+
+    @property
+    def stdin_piped(self) -> bool:
+        """True when stdin may carry IDs: not a terminal, and not a device such as /dev/null."""
+        if self.stdin_isatty:
+            return False
+        try:
+            mode = os.fstat(self.stdin.fileno()).st_mode
+        except (AttributeError, OSError, ValueError):
+            return True  # an in-memory stream (tests): it is data
+        return not stat.S_ISCHR(mode)
+
+    def open_tty(self) -> IO[str] | None:
+        """The controlling terminal, to ask a person a question; None when no one is there
+        (stderr is not a terminal, or there is no terminal to open)."""
+        if not _isatty(self.stderr):
+            return None
+        try:
+            return open("/dev/tty", encoding="utf-8")
+        except OSError:
+            return None
 
     def console(self, output: OutputArgs | None = None) -> Console:
         """The human-facing console on stderr."""
@@ -70,6 +94,11 @@ class Target:
     settings: Settings
     """Everything resolved, with the profile and the key the config file held."""
 
+    @property
+    def confirm_over(self) -> int:
+        """Ask before changing more contacts than this (when a person is there)."""
+        return self.settings.confirm_over
+
 
 def resolve_target(send: SendArgs, env: Env, *, api_url: str | None = None) -> Target:
     """Flags > environment > config profile > defaults, validated; the file is read here, once.
@@ -90,6 +119,50 @@ def api_key_for(send: SendArgs, env: Env, target: Target) -> ApiKey:
     from dexbulk.credentials import find_api_key
 
     return find_api_key(flag=send.api_key, env=env.environ, settings=target.settings)
+
+
+@dataclass(frozen=True)
+class Client:
+    """Where a run goes, its key, and the one Dex client its reads and its sending share (so
+    both follow the same retry policy and pacing)."""
+
+    target: Target
+    key: ApiKey
+    dex: Dex
+
+
+@contextmanager
+def connect(
+    send: SendArgs,
+    env: Env,
+    console: Console,
+    *,
+    verbose: bool = False,
+    debug: bool = False,
+    target: Target | None = None,
+) -> Iterator[Client]:
+    """Resolve the target and the key, and open a Dex client for the whole command."""
+    from dexbulk.dex import Dex
+    from dexbulk.ratelimit import RateLimiter
+
+    target = target or resolve_target(send, env)
+    key = api_key_for(send, env, target)
+    warn_foreign_host(env.stderr, target.api_url)
+    if key.source == "--api-key":
+        console.print(
+            "[yellow]warning:[/yellow] --api-key is visible to other users in the process "
+            "list; prefer DEX_API_KEY"
+        )
+    log_requests(env.stderr, verbose=verbose, debug=debug)
+    options = target.options
+    dex = Dex(
+        target.api_url, key, timeout=options.timeout, max_attempts=options.max_attempts,
+        pool_size=options.concurrency, limiter=RateLimiter(options.rate),
+    )  # fmt: skip
+    try:
+        yield Client(target, key, dex)
+    finally:
+        dex.close()
 
 
 @contextmanager
@@ -132,8 +205,13 @@ class PrintableFormatter(logging.Formatter):
 
 def configure_logging(output: OutputArgs, stream: IO[str]) -> None:
     """``-v``: one line per request on stderr; ``--debug``: bodies too. Never the key."""
+    log_requests(stream, verbose=output.verbose, debug=output.debug)
+
+
+def log_requests(stream: IO[str], *, verbose: bool, debug: bool = False) -> None:
+    """:func:`configure_logging` for commands without the whole Output panel."""
     logger = logging.getLogger("dexbulk.http")
-    if not (output.verbose or output.debug):
+    if not (verbose or debug):
         # Set every time: a handler left by an earlier run in this process (a notebook, a test)
         # would write to a stream that may be closed by now.
         logger.handlers.clear()
@@ -141,7 +219,7 @@ def configure_logging(output: OutputArgs, stream: IO[str]) -> None:
     handler = logging.StreamHandler(stream)
     handler.setFormatter(PrintableFormatter("%(message)s"))
     logger.handlers[:] = [handler]
-    logger.setLevel(logging.DEBUG if output.debug else logging.INFO)
+    logger.setLevel(logging.DEBUG if debug else logging.INFO)
     logger.propagate = False
 
 
@@ -151,63 +229,85 @@ def send_plan(
     output: OutputArgs,
     env: Env,
     *,
+    guard: GuardArgs | None = None,
+    client: Client | None = None,
+    current: Mapping[str, Mapping[str, object]] | None = None,
     resume_of: tuple[str, str] | None = None,
     api_url: str | None = None,
 ) -> ExitCode:
-    """Dry-run or send ``plan``, render the outcome, and return the exit code."""
+    """Dry-run or send ``plan``, render the outcome, and return the exit code.
+
+    With ``guard`` (the update commands), the plan is checked first (:mod:`dexbulk.cli.preview`):
+    current values are read and shown before → after, unchanged contacts are left out, and a
+    big change asks before it is sent. ``client`` is the command's open client, if it has one
+    (a filter selection), and ``current`` the contacts it has already read.
+    """
     from dexbulk.cli import render
 
     console = env.console(output)
-    target = resolve_target(send, env, api_url=api_url)
+    target = client.target if client is not None else resolve_target(send, env, api_url=api_url)
     if output.results == "-" and output.json:
         raise InvalidInput("--results - and --json both want stdout; give --results a file")
-    if output.dry_run:
-        # The complete plan (every contact) only where it is printed whole: --json.
-        document = describe(plan, target.options, target.api_url, complete=output.json)
-        if output.json:
-            render.write_json(env.stdout, {**document, "ok": True, "exitCode": int(ExitCode.OK)})
-        else:
-            from dexbulk.cli.dryrun import render_plan
+    with ExitStack() as scope:
 
-            render_plan(console, document)
-        return ExitCode.OK
-    key = api_key_for(send, env, target)
-    warn_foreign_host(env.stderr, target.api_url)
-    if key.source == "--api-key":
-        console.print(
-            "[yellow]warning:[/yellow] --api-key is visible to other users in the process "
-            "list; prefer DEX_API_KEY"
-        )
-    with ExitStack() as files:
-        results_stream = _open_output(files, output.results, env)
-        failed_stream = _open_output(
-            files, str(output.failed_to) if output.failed_to else None, env
-        )
+        def open_client() -> Client:
+            nonlocal client
+            if client is None:
+                opened = connect(
+                    send, env, console, verbose=output.verbose, debug=output.debug, target=target
+                )  # fmt: skip
+                client = scope.enter_context(opened)
+            return client
+
+        # Opened before anything is read or sent, so a bad path costs no request.
+        files = None if output.dry_run else _Files(scope, output, env)
+        checked = None
+        if guard is not None:
+            from dexbulk.cli.preview import check_plan
+
+            try:
+                checked = check_plan(
+                    plan, guard, output, env, console, open_client, current=current,
+                    confirm_over=target.confirm_over,
+                )  # fmt: skip
+            except ApiError as exc:
+                # Nothing was sent; the files still say so, so '--from failed.txt' works later.
+                if files is not None:
+                    files.write_unsent(plan, exc.status, _not_sent_because(exc))
+                if isinstance(exc, AuthRefused):
+                    raise
+                hint = "nothing was sent; --no-read sends without reading current values first"
+                raise type(exc)(f"reading current values: {exc.message}", hint=hint) from None
+            if checked.done is not None:
+                return checked.done
+            plan = checked.plan
+        if output.dry_run or files is None:
+            # The complete plan (every contact) only where it is printed whole: --json.
+            document = describe(plan, target.options, target.api_url, complete=output.json)
+            if checked is not None and checked.preview is not None:
+                document["preview"] = checked.preview.to_json()
+            if output.json:
+                document = {**document, "ok": True, "exitCode": int(ExitCode.OK)}
+                render.write_json(env.stdout, document)
+            else:
+                from dexbulk.cli.dryrun import render_plan
+
+                render_plan(console, document)
+                if checked is not None and checked.preview is not None:
+                    from dexbulk.cli.preview import render_preview
+
+                    render_preview(console, checked.preview)
+            return ExitCode.OK
         try:
-            result = _execute(plan, target, key, output, env, console, resume_of)
+            result = _execute(plan, open_client(), output, env, console, resume_of, checked)
         except (AuthRefused, JournalError) as exc:
             # Nothing was updated; the files still say so, so '--from failed.txt' works later.
-            why = (
-                "authentication refused"
-                if isinstance(exc, AuthRefused)
-                else "the run journal could not be written"
-            )
-            status = exc.status if isinstance(exc, AuthRefused) else None
-            refused = [
-                ContactResult(u.contact_id, ContactState.NOT_SENT, status, f"not sent: {why}", 0)
-                for u in plan.updates
-            ]
-            for stream, write in (
-                (results_stream, render.write_results),
-                (failed_stream, render.write_failed_ids),
-            ):
-                if stream is not None:
-                    write(stream, RunResult(None, plan.total, plan.duplicates, refused))
+            if isinstance(exc, AuthRefused):
+                files.write_unsent(plan, exc.status, "not sent: authentication refused")
+            else:
+                files.write_unsent(plan, None, "not sent: the run journal could not be written")
             raise
-        if results_stream is not None:
-            render.write_results(results_stream, result)
-        if failed_stream is not None:
-            render.write_failed_ids(failed_stream, result)
+        files.write(result)
     if output.json:
         render.write_json(env.stdout, render.run_document(result))
     if output.quiet:
@@ -233,6 +333,36 @@ def warn_foreign_host(stderr: IO[str], api_url: str) -> None:
         print(f"warning: {warning}", file=stderr, flush=True)
 
 
+def _not_sent_because(exc: ApiError) -> str:
+    if isinstance(exc, AuthRefused):
+        return "not sent: authentication refused"
+    return f"not sent: reading current values failed ({exc.message})"
+
+
+class _Files:
+    """``--results`` and ``--failed-to``, opened at once and written when the run is over."""
+
+    def __init__(self, scope: ExitStack, output: OutputArgs, env: Env) -> None:
+        self.results = _open_output(scope, output.results, env)
+        self.failed = _open_output(scope, str(output.failed_to) if output.failed_to else None, env)
+
+    def write(self, result: RunResult) -> None:
+        from dexbulk.cli import render
+
+        if self.results is not None:
+            render.write_results(self.results, result)
+        if self.failed is not None:
+            render.write_failed_ids(self.failed, result)
+
+    def write_unsent(self, plan: Plan, status: int | None, reason: str) -> None:
+        """Every contact of ``plan`` as not sent, for ``reason``."""
+        unsent = [
+            ContactResult(u.contact_id, ContactState.NOT_SENT, status, reason, 0)
+            for u in plan.updates
+        ]
+        self.write(RunResult(None, plan.total, plan.duplicates, unsent))
+
+
 def _open_output(files: ExitStack, path: str | None, env: Env) -> IO[str] | None:
     """Open an output file before anything is sent, so a bad path costs no request."""
     if path is None:
@@ -248,22 +378,27 @@ def _open_output(files: ExitStack, path: str | None, env: Env) -> IO[str] | None
 
 
 def _execute(
-    plan: Plan, target: Target, key: ApiKey, output: OutputArgs, env: Env,
-    console: Console, resume_of: tuple[str, str] | None,
+    plan: Plan, client: Client, output: OutputArgs, env: Env, console: Console,
+    resume_of: tuple[str, str] | None, checked: Checked | None = None,
 ) -> RunResult:  # fmt: skip
     from dexbulk.cli import render
-    from dexbulk.engine import send
+    from dexbulk.engine import execute, send
     from dexbulk.journal import Journal, default_runs_dir
 
-    configure_logging(output, env.stderr)
-    options = target.options
+    options = client.target.options
+    unchanged = checked.unchanged if checked is not None else []
+    if not plan.updates and unchanged:
+        # Dex already holds every value: nothing to send, nothing to journal.
+        return execute(plan, client.dex, options, unchanged=unchanged)
     runs_dir = default_runs_dir(env.environ)
     if resume_of is None:
         # Takes the new run's lock and seals its plan before anything is sent.
         journal = Journal.create(
-            runs_dir, plan, argv=redact_argv(env.argv), api_url=target.api_url,
+            runs_dir, plan, argv=redact_argv(env.argv), api_url=client.target.api_url,
             options=options.to_json(),
         )  # fmt: skip
+        if checked is not None and checked.preview is not None:
+            journal.record_before(checked.preview.before_records(plan))
     else:
         from dexbulk.journal import find_run
 
@@ -277,14 +412,16 @@ def _execute(
             raise JournalError(f"{exc.message}; nothing was sent") from None
     stop = threading.Event()
     progress_on = not (output.no_progress or output.quiet)
+    stop_after = checked.stop_after if checked is not None else None
+    total = min(plan.total, stop_after) if stop_after is not None else plan.total
     try:
         with (
             interrupts(stop, console),
-            render.progress_bar(console, plan.total, enabled=progress_on) as advance,
+            render.progress_bar(console, total, enabled=progress_on) as advance,
         ):
             return send(
-                plan, None, options, api_key=key, api_url=target.api_url, journal=journal,
-                progress=advance, stop=stop,
+                plan, client.dex, options, journal=journal, progress=advance, stop=stop,
+                unchanged=unchanged, stop_after=stop_after,
             )  # fmt: skip
     except KeyboardInterrupt:
         # The second Ctrl-C: one message, said once by run_main, with the way to finish.

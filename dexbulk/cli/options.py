@@ -8,13 +8,13 @@ instead of twenty parameters.
 import functools
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 
-from dexbulk.settings import API_URL, PER_RUN, Spec
+from dexbulk.settings import API_URL, CONFIRM_OVER, PER_RUN, Spec
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -24,6 +24,7 @@ TOOLS_PANEL = "Tools"
 SELECT_PANEL = "Selecting contacts"
 SEND_PANEL = "Sending"
 OUTPUT_PANEL = "Output"
+GUARD_PANEL = "Before sending"
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,12 @@ class SelectArgs:
     ids: list[str]
     from_: list[str]
     input_format: str
-    id_column: str | None
+    id_column: str | None = None
+    where: list[str] = field(default_factory=list)
+    tag: list[str] = field(default_factory=list)
+    group: list[str] = field(default_factory=list)
+    search: str | None = None
+    all_: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,18 @@ class SendArgs:
     max_attempts: int | None
     rate: float | None
     check_ids: bool
+    confirm_over: int | None = None
+
+
+@dataclass(frozen=True)
+class GuardArgs:
+    """What is read and checked before anything is sent (update commands only)."""
+
+    no_read: bool = False
+    include_unchanged: bool = False
+    stop_after: int | None = None
+    yes: bool = False
+    expected_count: int | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +109,26 @@ _SELECT: dict[str, tuple[Any, Any]] = {
         Annotated[str | None, _opt("--id-column", panel=SELECT_PANEL, help="The CSV column (or JSON key) holding the contact IDs, in ID files and CSV patch files \\[default: contactId, contact_id, Contact ID or id, any case].", metavar="NAME")],
         None,
     ),
+    "where": (
+        Annotated[list[str] | None, _opt("--where", "-w", panel=SELECT_PANEL, help="Contacts whose field matches: FIELD=VALUE, FIELD!=VALUE, FIELD~TEXT (contains), FIELD<VALUE (<=, >, >=: dates, numbers), FIELD:empty, FIELD:set. Repeatable; all must hold.", metavar="EXPR")],
+        None,
+    ),
+    "tag": (
+        Annotated[list[str] | None, _opt("--tag", "-t", panel=SELECT_PANEL, help="Contacts with this tag (exact name, any case, or its ID). Repeatable: every one.", metavar="NAME")],
+        None,
+    ),
+    "group": (
+        Annotated[list[str] | None, _opt("--group", "-g", panel=SELECT_PANEL, help="Contacts in this group (exact name, any case, or its ID). Repeatable: every one.", metavar="NAME")],
+        None,
+    ),
+    "search": (
+        Annotated[str | None, _opt("--search", panel=SELECT_PANEL, help="Contacts Dex's own search finds (name, email, company).", metavar="TEXT")],
+        None,
+    ),
+    "all_": (
+        Annotated[bool, _opt("--all", panel=SELECT_PANEL, help="Every contact (archived ones only with --where is_archived=...). Never implied.")],
+        False,
+    ),
 }  # fmt: skip
 
 
@@ -114,9 +152,18 @@ _SEND: dict[str, tuple[Any, Any]] = {
     "api_key": (Annotated[str | None, _opt("--api-key", panel=SEND_PANEL, help="API key; prefer DEX_API_KEY or 'dexbulk auth login' (a flag is visible in the process list).", metavar="KEY")], None),
     "profile": (Annotated[str | None, _opt("--profile", panel=SEND_PANEL, help="Config profile to use \\[env DEXBULK_PROFILE].", metavar="NAME")], None),
     **{spec.name: _setting_option(spec) for spec in PER_RUN},
+    CONFIRM_OVER.name: _setting_option(CONFIRM_OVER),
     "check_ids": (Annotated[bool, _opt("--check-ids", panel=SEND_PANEL, help="Before sending, ask Dex which IDs exist and report the rest as failed.")], False),
 }  # fmt: skip
 """The Sending panel: the settings of :mod:`dexbulk.settings`, the key, the profile, --check-ids."""
+
+_GUARD: dict[str, tuple[Any, Any]] = {
+    "no_read": (Annotated[bool, _opt("--no-read", panel=GUARD_PANEL, help="Do not read current values first: no before → after, unchanged contacts are sent too, and the journal keeps no prior values.")], False),
+    "include_unchanged": (Annotated[bool, _opt("--include-unchanged", panel=GUARD_PANEL, help="Send contacts that already hold the new values too (they are skipped by default).")], False),
+    "stop_after": (Annotated[int | None, _opt("--stop-after", panel=GUARD_PANEL, help="Send only the first N contacts (a canary), then stop; 'dexbulk resume' sends the rest.", min=1, metavar="N")], None),
+    "yes": (Annotated[bool, _opt("--yes", "-y", panel=GUARD_PANEL, help="Do not ask before changing more than confirm_over contacts \\[default: 20].")], False),
+    "expected_count": (Annotated[int | None, _opt("--expected-count", panel=GUARD_PANEL, help="Send nothing (exit 2) unless exactly N contacts are selected.", min=0, metavar="N")], None),
+}  # fmt: skip
 
 _OUTPUT: dict[str, tuple[Any, Any]] = {
     "dry_run": (Annotated[bool, _opt("--dry-run", "-n", panel=OUTPUT_PANEL, help="Show the plan (counts, the change, sample contacts) and send nothing; with --json, the complete plan.")], False),
@@ -131,8 +178,16 @@ _OUTPUT: dict[str, tuple[Any, Any]] = {
 }  # fmt: skip
 
 
-def _with_group(argname: str, cls: type, spec: dict[str, tuple[Any, Any]]) -> Callable[[F], F]:
-    """Replace the parameter ``argname`` of a command by the options of one group."""
+def _with_group(
+    argname: str,
+    cls: type,
+    spec: dict[str, tuple[Any, Any]],
+    defaults: dict[str, Any] | None = None,
+) -> Callable[[F], F]:
+    """Replace the parameter ``argname`` of a command by the options of one group.
+
+    ``defaults`` fills the fields of ``cls`` that ``spec`` leaves out (a subset of a group).
+    """
 
     def decorate(command: F) -> F:
         signature = inspect.signature(command)
@@ -141,15 +196,15 @@ def _with_group(argname: str, cls: type, spec: dict[str, tuple[Any, Any]]) -> Ca
             inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=ann, default=default)
             for name, (ann, default) in spec.items()
         ]
-        names = [f.name for f in fields(cls)]
+        names = [f.name for f in fields(cls) if f.name in spec]
 
         @functools.wraps(command)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             values = {name: kwargs.pop(name) for name in names}
-            for name in ("ids", "from_"):
+            for name in ("ids", "from_", "where", "tag", "group"):
                 if name in values and values[name] is None:
                     values[name] = []
-            return command(*args, **kwargs, **{argname: cls(**values)})
+            return command(*args, **kwargs, **{argname: cls(**(defaults or {}), **values)})
 
         positional = [p for p in kept if p.kind != inspect.Parameter.KEYWORD_ONLY]
         keyword = [p for p in kept if p.kind == inspect.Parameter.KEYWORD_ONLY]
@@ -160,13 +215,28 @@ def _with_group(argname: str, cls: type, spec: dict[str, tuple[Any, Any]]) -> Ca
 
 
 def selection_options(command: F) -> F:
-    """Add --ids, --from, --input-format and --id-column as ``select: SelectArgs``."""
+    """Add --ids, --from, --input-format and the filters as ``select: SelectArgs``."""
     return _with_group("select", SelectArgs, _SELECT)(command)
 
 
 def sending_options(command: F) -> F:
     """Add the Sending panel as ``send: SendArgs``."""
     return _with_group("send", SendArgs, _SEND)(command)
+
+
+_READING = ("api_url", "api_key", "profile", "timeout", "max_attempts", "rate")
+_NOT_READING = {name: None for name in _SEND if name not in _READING} | {"check_ids": False}
+
+
+def reading_options(command: F) -> F:
+    """Add the Sending panel's options that a read-only command uses as ``send: SendArgs``."""
+    spec = {name: _SEND[name] for name in _READING}
+    return _with_group("send", SendArgs, spec, _NOT_READING)(command)
+
+
+def guard_options(command: F) -> F:
+    """Add the "Before sending" panel as ``guard: GuardArgs``."""
+    return _with_group("guard", GuardArgs, _GUARD)(command)
 
 
 def output_options(command: F) -> F:
@@ -204,3 +274,7 @@ IgnoreColumnsOption = Annotated[
 ]
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
+
+VerboseFlag = _OUTPUT["verbose"][0]
+"""``-v``, as the Output panel declares it, for commands without the rest of the panel."""
+NoColorFlag = _OUTPUT["no_color"][0]

@@ -229,6 +229,11 @@ def next_step(result: RunResult) -> str | None:
     """
     if not result.run_id:
         return None
+    if result.state == "stopped":
+        return (
+            f"stopped after {result.sent:,} contacts (--stop-after); send the other "
+            f"{result.not_sent:,} with: dexbulk resume {result.run_id}"
+        )
     if result.state in ("interrupted", JOURNAL_FAILED) or result.not_sent:
         return f"resume with: dexbulk resume {result.run_id}"
     if any(r.state.retryable for r in result.failed):
@@ -258,8 +263,13 @@ def write_results(stream: IO[str], result: RunResult) -> None:
 
 
 def write_failed_ids(stream: IO[str], result: RunResult) -> None:
-    """``--failed-to``: the IDs not updated (failed or never sent), one per line."""
+    """``--failed-to``: the IDs not updated (failed or never sent), one per line.
+
+    Contacts left out because Dex already held their values are not failures.
+    """
+    from dexbulk.batches import ContactState
+
     for item in result.results:
-        if not item.ok:
+        if not item.ok and item.state is not ContactState.UNCHANGED:
             stream.write(item.contact_id + "\n")
     stream.flush()

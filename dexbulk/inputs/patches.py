@@ -54,6 +54,9 @@ def load_patch(
     fields are JSON, and a row with nothing to change is skipped and counted. A contact
     repeated with identical data is kept once and counted; repeated with different data, it is
     an error naming both places. A key given twice in one JSON or YAML object is an error.
+    A sheet with an ``updated_at`` column is an export of ``dexbulk ls``: an empty cell there
+    is an empty field (null, a clear); its read-only columns (``created_at``, ``tags``, …) are
+    ignored.
 
     Reading is bounded (:mod:`dexbulk.limits`): JSON Lines and CSV are read a line at a time,
     JSON and YAML documents are refused over their size limit, YAML aliases are refused.

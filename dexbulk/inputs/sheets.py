@@ -22,6 +22,12 @@ from dexbulk.inputs.reading import Records
 from dexbulk.limits import check_tree, load_json
 from dexbulk.plan import Update
 from dexbulk.values import JSON, coerce, normalize_uuid, quote, validate
+from dexbulk.where import READ_ONLY
+
+EXPORTED_ONLY = frozenset({*READ_ONLY, "tags", "groups"})
+"""Columns ``dexbulk ls`` can export that no update writes: ignored in a CSV patch."""
+EXPORT_MARK = "updated_at"
+"""The column every CSV export of ``dexbulk ls`` carries, by which apply recognises one."""
 
 
 @dataclass(frozen=True)
@@ -67,10 +73,14 @@ def _pick(header: list[str], id_index: int, chosen: Columns, name: str) -> dict[
                 raise InvalidInput(f"{option}: {problem}")
     only = {header_key(n) for n in chosen.only}
     ignore = {header_key(n) for n in chosen.ignore}
+    exported = {header_key(n) for n in EXPORTED_ONLY}
     return {
         index: title
         for index, title in enumerate(header)
-        if index != id_index and (not only or keys[index] in only) and keys[index] not in ignore
+        if index != id_index
+        and (not only or keys[index] in only)
+        and keys[index] not in ignore
+        and keys[index] not in exported  # read-only columns an export carries: ignored
     }
 
 
@@ -121,6 +131,9 @@ def load_csv(
     if id_index is None:
         raise no_id_column(name, header, chosen.id_column)
     columns, unnamed = _field_columns(header, id_index, chosen, name)
+    # `dexbulk ls` always exports an updated_at column: such a sheet holds each field's whole
+    # value, so a blanked cell clears it. In any other sheet a blank cell leaves the field be.
+    snapshot = header_key(EXPORT_MARK) in {header_key(title) for title in header}
     read = {id_index, *unnamed, *(i for i, _ in columns)}
     entries: list[tuple[tuple[str, str], Update]] = []
     skipped = 0
@@ -143,6 +156,13 @@ def load_csv(
                 raise InvalidInput(f"{where}: no contact ID in column {quote(header[id_index])}")
             contact_id = _contact_id(cells[id_index], where)
             data = {f.name: _cell(f, cells[i], where) for i, f in columns if i in cells}
+            if snapshot:
+                blanked = {f.name for i, f in columns if i < len(row) and i not in cells}
+                data = {
+                    f.name: data.get(f.name)
+                    for _, f in columns
+                    if f.name in data or f.name in blanked
+                }
             if not data:
                 skipped += 1  # a sparse sheet: this contact has nothing to change
                 continue

@@ -141,19 +141,33 @@ def matches_search(contact: Contact, query: str) -> bool:
     return any(needle in text.casefold() for text in haystack if isinstance(text, str))
 
 
+def _selected(select: object) -> set[str]:
+    if isinstance(select, str):
+        return {s.strip() for s in select.split(",") if s.strip()}
+    if isinstance(select, list):
+        return {s for s in select if isinstance(s, str)}
+    if isinstance(select, Mapping):
+        return {k for k, v in select.items() if v}
+    raise ApiFailure(400, "select must be a list of field names")
+
+
 def project(contact: Contact, select: object) -> Contact:
     """Keep only the selected fields (plus ``id``): a list of names or ``{name: true}``."""
     if select is None:
         return contact
-    if isinstance(select, str):
-        names = {s.strip() for s in select.split(",") if s.strip()}
-    elif isinstance(select, list):
-        names = {s for s in select if isinstance(s, str)}
-    elif isinstance(select, Mapping):
-        names = {k for k, v in select.items() if v}
-    else:
-        raise ApiFailure(400, "select must be a list of field names")
+    names = _selected(select)
     return {k: v for k, v in contact.items() if k in names or k == "id"}
+
+
+_LINKS = frozenset({"tags", "groups", "related_contacts"})
+
+
+def needs_links(where: object, select: object) -> bool:
+    """Whether a filter request needs contacts' tags, groups and related contacts: when the
+    answer selects them (or everything), or ``where`` filters on a tag or group."""
+    if select is None or _selected(select) & _LINKS:
+        return True
+    return isinstance(where, Mapping) and bool({"has_tag", "has_groups"} & set(where))
 
 
 def encode_cursor(pos: int) -> str:

@@ -146,11 +146,13 @@ class Store:
         *,
         after: int | None = None,
         limit: int | None = None,
+        links: bool = True,
     ) -> list[Row]:
         """Contact views (with ``tags``, ``groups``, ``related_contacts``) in creation order.
 
         ``ids`` narrows to those contacts (unknown ones are left out); ``after`` and ``limit``
         read one page by position, so listing a large book does not decode all of it.
+        ``links=False`` leaves the three link lists out (a read that selects none of them).
         """
         with self._lock:
             if ids is None:
@@ -170,6 +172,8 @@ class Store:
             wanted = (
                 None if ids is None and after is None and limit is None else [r[1] for r in raw]
             )
+            if not links:
+                return [(pos, json.loads(data)) for pos, _, data in raw]
             tags = self._names("tags")
             groups = self._names("dex_groups")
             by_tag = self._links("contact_tags", "contact_id", "tag_id", wanted)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +23,10 @@ MASKED = f"{TEST_KEY[:6]}…{TEST_KEY[-2:]}"
 @pytest.fixture
 def api() -> Iterator[responses.RequestsMock]:
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        # The read of current values before an update: Dex holds none, so every contact is sent.
+        mock.post(
+            re.compile(r".*/v1/contacts/filter$"), json={"error": False, "data": {"items": []}}
+        )
         mock.get(COUNT_URL, json={"error": False, "data": {"count": 42}})
         yield mock
 
@@ -49,6 +54,7 @@ def test_config_rows_are_text_and_mask_the_key(config: Path) -> None:
         ("rate", "2.5", where),
         ("max_attempts", "5", "default"),
         ("timeout", "30", "default"),
+        ("confirm_over", "20", "default"),
         ("api_key", MASKED, where),
     ]
     assert config_document(settings)["batch_size"] == {"value": 7, "source": "flag"}
@@ -61,7 +67,8 @@ def test_config_show_json_gives_numbers_as_numbers(config: Path) -> None:
     values = {name: row["value"] for name, row in document.items()}
     assert values == {
         "profile": "default", "config": str(config), "api_url": API, "batch_size": 100,
-        "concurrency": 4, "rate": 2.5, "max_attempts": 5, "timeout": 30.0, "api_key": MASKED,
+        "concurrency": 4, "rate": 2.5, "max_attempts": 5, "timeout": 30.0, "confirm_over": 20,
+        "api_key": MASKED,
     }  # fmt: skip
     assert document["config"]["exists"] is True
     assert document["api_url"]["source"] == "env DEX_API_URL"

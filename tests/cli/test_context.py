@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,10 @@ from tests.conftest import TEST_KEY
 @pytest.fixture
 def api() -> Iterator[responses.RequestsMock]:
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        # The read of current values before an update: Dex holds none, so every contact is sent.
+        mock.post(
+            re.compile(r".*/v1/contacts/filter$"), json={"error": False, "data": {"items": []}}
+        )
         yield mock
 
 

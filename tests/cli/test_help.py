@@ -116,7 +116,9 @@ def test_usage_lists_required_arguments_bare_and_groups_with_command() -> None:
 
 def test_sections_follow_arguments_commands_panels_then_options() -> None:
     titles = [title for title, _ in sections(*context("set"))]
-    assert titles == ["Arguments", "Selecting contacts", "Sending", "Output", "Options"]
+    assert titles == [
+        "Arguments", "Selecting contacts", "Sending", "Output", "Before sending", "Options"
+    ]  # fmt: skip
     titles = [title for title, _ in sections(*context())]
     assert titles == ["Update contacts", "Tools", "Runs", "Options"]
     runs = dict(sections(*context("runs")))

@@ -59,6 +59,10 @@ def invoke(*args: str) -> Run:
 def api() -> Iterator[responses.RequestsMock]:
     """Dex that updates every contact it is sent (its count is the batch's size)."""
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        # The read of current values before an update: Dex holds none, so every contact is sent.
+        mock.post(
+            re.compile(r".*/v1/contacts/filter$"), json={"error": False, "data": {"items": []}}
+        )
         mock.add_callback(
             responses.PUT, PUT_URL,
             callback=lambda request: (200, {}, json.dumps(

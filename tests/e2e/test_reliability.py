@@ -308,7 +308,7 @@ def test_a_retried_check_request_is_counted(
     api = sandbox("--contacts", "20", "--seed", "7", "--rate-limit", "1/s")
     result = dexbulk(
         "set", "company=Counted", "--ids", ",".join([*ids, missing]), "--json",
-        "--concurrency", "1", api=api,
+        "--concurrency", "1", "--no-read", api=api,
     )  # fmt: skip
     stats = api.stats()
     assert result.code == 1, result
@@ -341,7 +341,8 @@ def test_exhausted_retries_are_reported_then_retried_to_exit_0(
     flags = ("--batch-size", "20", "--concurrency", "4", "--json")
     first = dexbulk(
         "set", f"company={value}", "--from", str(ids_file), "--results", "results.jsonl",
-        "--failed-to", "failed.txt", "--max-attempts", "1", *flags, api=api, timeout=60,
+        "--failed-to", "failed.txt", "--max-attempts", "1", "--no-read", *flags, api=api,
+        timeout=60,
     )  # fmt: skip
     stats = api.stats()
     results = read_jsonl(tmp_path / "results.jsonl")

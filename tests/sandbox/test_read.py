@@ -145,6 +145,25 @@ def test_filter_has_tag_and_groups(api: Api, sandbox: Sandbox) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("select", "fields"),
+    [
+        (["company"], {"id", "company"}),
+        (["company", "tags"], {"id", "company", "tags"}),
+        ({"groups": True}, {"id", "groups"}),
+    ],
+)
+def test_filter_with_select_answers_the_same_values(
+    api: Api, sandbox: Sandbox, select: Any, fields: set[str]
+) -> None:
+    tag = sandbox.store.tags()[0]["id"]
+    for where in ({"in": sandbox.store.all_ids()[:40]}, {"has_tag": tag}):
+        whole = api.data("POST", "/contacts/filter", json={"where": where, "take": 500})
+        body = {"where": where, "take": 500, "select": select}
+        some = api.data("POST", "/contacts/filter", json=body)
+        assert some["items"] == [{k: c[k] for k in fields} for c in whole["items"]]
+
+
 def test_filter_paging_take_skip_cursor(api: Api, sandbox: Sandbox) -> None:
     first = api.data("POST", "/contacts/filter", json={"take": 25})
     rest = api.data("POST", "/contacts/filter", json={"take": 25, "cursor": first["nextCursor"]})

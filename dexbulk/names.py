@@ -1,0 +1,76 @@
+"""Tags and groups by name: Dex's search, then an exact match that ignores case.
+
+Dex's search matches loosely ("vip" finds "VIP" and "vip list"), so the exact name is picked
+here; a name nobody has, or one two tags share, is an error (exit 2) that lists the close names,
+or both with their IDs. An ID is taken as it is, which is how an ambiguous name is resolved.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from dexbulk.errors import ApiError, AuthRefused, InvalidInput, Unreachable
+from dexbulk.values import normalize_uuid, quote
+
+if TYPE_CHECKING:
+    from dexbulk.dex import Dex
+
+Item = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Named:
+    """A tag or group, resolved: its ID and the name it was asked for by."""
+
+    id: str
+    name: str
+
+
+def resolve(dex: Dex, kind: str, name: str) -> Named:
+    """A tag or group by name: Dex's search, then an exact match ignoring case. An ID is used as
+    it is. Unknown → InvalidInput listing close names; two of the same name → both, with IDs."""
+    uuid = normalize_uuid(name)
+    if uuid is not None:
+        return Named(uuid, name)
+    search: Callable[[str], list[Item]] = dex.search_tags if kind == "tag" else dex.search_groups
+    found = search(name)
+    wanted = name.strip().casefold()
+    exact = {
+        str(item.get("id", "")).lower(): item
+        for item in found
+        if str(item.get("name", "")).strip().casefold() == wanted and item.get("id")
+    }
+    if len(exact) == 1:
+        ((item_id, item),) = exact.items()
+        return Named(item_id, str(item.get("name")))
+    if exact:
+        listed = ", ".join(f"{quote(i.get('name'))} ({k})" for k, i in exact.items())
+        raise InvalidInput(
+            f"--{kind} {quote(name)} is ambiguous: {listed}",
+            hint=f"pass the {kind}'s ID instead: --{kind} ID",
+        )
+    names = _candidate_names(search, name, found)
+    close = difflib.get_close_matches(wanted, list(names), n=3, cutoff=0.5)
+    close += [k for k in names if wanted in k and k not in close][: 3 - len(close)]
+    maybe = f" (did you mean {', '.join(quote(names[c]) for c in close)}?)" if close else ""
+    raise InvalidInput(f"--{kind} {quote(name)}: no such {kind} in Dex{maybe}")
+
+
+def _candidate_names(
+    search: Callable[[str], list[Item]], name: str, found: list[Item]
+) -> dict[str, str]:
+    """Names to suggest from: what the search found, else what a shorter search finds."""
+    items = found
+    for probe in (name.strip()[:3], ""):
+        if items:
+            break
+        try:
+            items = search(probe)
+        except (AuthRefused, Unreachable):
+            raise
+        except ApiError:
+            items = []
+    return {str(i.get("name", "")).casefold(): str(i.get("name", "")) for i in items}
