@@ -843,17 +843,26 @@ def test_a_refused_connection_on_a_real_socket() -> None:
 
 
 @pytest.mark.parametrize(
-    ("behaviour", "reason"),
+    ("behaviour", "reasons"),
     [
-        ("hangs", "timed out after 0.3 s waiting for 127.0.0.1"),
-        ("closes", "127.0.0.1 closed the connection without an answer"),
+        ("hangs", {"timed out after 0.3 s waiting for 127.0.0.1"}),
+        # A close while the request is still being written reaches us as a reset instead:
+        # which one depends on the scheduler, and both are said in plain words.
+        (
+            "closes",
+            {
+                "127.0.0.1 closed the connection without an answer",
+                "connection reset by 127.0.0.1",
+            },
+        ),
     ],
 )
-def test_a_server_that_takes_the_request_and_fails_it(behaviour: str, reason: str) -> None:
+def test_a_server_that_takes_the_request_and_fails_it(behaviour: str, reasons: set[str]) -> None:
     with listener(behaviour) as port:
         outcome = failure_of(f"http://127.0.0.1:{port}/v1")
     # The request may have been sent: a failure of this batch, not a reason to stop the run.
-    assert (outcome.kind, outcome.message) == ("failed", reason)
+    assert outcome.kind == "failed"
+    assert outcome.message in reasons
 
 
 def test_tls_to_a_server_that_does_not_speak_it() -> None:

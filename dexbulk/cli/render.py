@@ -88,7 +88,10 @@ def run_document(result: RunResult) -> dict[str, object]:
 
 
 def problem(result: RunResult) -> str:
-    """What went wrong, in one line: ``1 of 2 contacts updated; 1 failed (HTTP 503)``."""
+    """What went wrong, in one line: ``1 of 2 contacts updated; 1 failed (HTTP 503)``, or why
+    the run stopped early (``cannot reach URL: connection refused by HOST``)."""
+    if result.error is not None:
+        return result.error
     failed = result.failed
     parts = [f"{len(failed):,} failed"] if failed else []
     if result.not_sent:

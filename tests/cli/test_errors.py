@@ -167,7 +167,12 @@ def _unreachable(api: responses.RequestsMock) -> None:
         (["star", "--ids", A, "--bogus"], None, 2, "No such option: --bogus"),
         (["nosuchcommand"], None, 2, "No such command 'nosuchcommand'"),
         (["star", "--ids", A], _refused, 3, "refused the API key"),
-        (["star", "--ids", A, "--max-attempts", "1"], _unreachable, 4, "0 of 1 contacts updated"),
+        (
+            ["star", "--ids", A, "--max-attempts", "1"],
+            _unreachable,
+            4,
+            "cannot reach https://api.test.getdex.com/v1",
+        ),
     ],
     ids=["input", "option", "command", "auth", "unreachable"],
 )

@@ -39,7 +39,7 @@ from typing import Any
 import pytest
 import requests
 
-from dexbulk.sandbox import Sandbox, SandboxOptions, parse_rate
+from dexbulk.sandbox import Sandbox, SandboxOptions
 from tests.conftest import TEST_KEY
 
 pytestmark = pytest.mark.e2e
@@ -135,34 +135,27 @@ class SandboxProc(SandboxApi):
 
 # `dexbulk sandbox` flag -> (SandboxOptions field, parser), as the command maps them. Only the
 # flags these tests use; `--port`, `--db`, `--fresh` and `--key` are set by the fixture.
-SANDBOX_FLAGS: dict[str, tuple[str, Callable[[str], Any]]] = {
-    "--seed": ("seed", int),
-    "--contacts": ("contacts", int),
-    "--latency": ("latency_ms", float),
-    "--fail-rate": ("fail_rate", float),
-    "--drop-rate": ("drop_rate", float),
-    "--rate-limit": ("rate_limit", parse_rate),
-    "--max-batch": ("max_batch", int),
-    "--unknown-ids": ("unknown_ids", str),
-}
-REPEATABLE_SANDBOX_FLAGS = {"--reject": "reject_ids"}
-
-
 def sandbox_options(flags: Sequence[str], db: Path) -> SandboxOptions:
-    """What ``dexbulk sandbox --port 0 --db DB --fresh --key TEST_KEY *flags`` would run."""
-    fields: dict[str, Any] = {}
-    repeated: dict[str, list[str]] = {}
-    pairs = list(flags)
-    assert len(pairs) % 2 == 0, f"every sandbox flag takes a value: {pairs}"
-    for flag, value in zip(pairs[::2], pairs[1::2], strict=True):
-        if flag in REPEATABLE_SANDBOX_FLAGS:
-            repeated.setdefault(REPEATABLE_SANDBOX_FLAGS[flag], []).append(value)
+    """What ``dexbulk sandbox --port 0 --db DB --fresh --key TEST_KEY *flags`` would run.
+
+    Read through the sandbox's own table of flags, the one both of its command lines use.
+    """
+    from dexbulk.sandbox.options import FLAGS, options_from_flags
+
+    by_name = {name: flag for flag in FLAGS for name in flag.names}
+    values: dict[str, Any] = {}
+    items = list(flags)
+    while items:
+        name = items.pop(0)
+        flag = by_name[name]
+        if flag.is_switch:
+            values[flag.field] = True
+        elif flag.repeatable:
+            values.setdefault(flag.field, []).append(items.pop(0))
         else:
-            assert flag in SANDBOX_FLAGS, f"{flag}: map it in SANDBOX_FLAGS (tests/e2e/conftest.py)"
-            name, parse = SANDBOX_FLAGS[flag]
-            fields[name] = parse(value)
-    fields.update({name: frozenset(values) for name, values in repeated.items()})
-    return SandboxOptions(port=0, db_path=db, fresh=True, api_key=TEST_KEY, **fields)
+            values[flag.field] = items.pop(0)
+    values.update(port="0", db_path=str(db), fresh=True, api_key=TEST_KEY)
+    return options_from_flags(values)
 
 
 @pytest.fixture

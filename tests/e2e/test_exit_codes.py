@@ -280,7 +280,7 @@ def test_4_api_unreachable(sandbox: Sandbox, dexbulk: Dexbulk) -> None:
     assert (document["exitCode"], document["updated"], document["failed"]) == (4, 0, 0)
     assert (document["notSent"], document["state"]) == (3, "unreachable")
     cause = f"cannot reach {dead}: connection refused by {dead.split('/')[2]}"
-    assert document["error"] == cause
+    assert document["error"]["message"] == cause
     assert f"error: {cause}" in result.stderr
     assert api.stats()["requests"] == requests_before, "the run went to the dead URL only"
     assert snapshot(api, ids) == before

@@ -59,7 +59,7 @@ def test_a_closed_port_costs_the_first_batch_only(dexbulk: Dexbulk, tmp_path: Pa
     cause = f"cannot reach {dead}: connection refused by 127.0.0.1:{port}"
     # 10 batches of 100: one was tried (two attempts), nine never were.
     assert (doc["batches"], doc["requests"], doc["retries"]) == (1, 1, 1), doc
-    assert (doc["state"], doc["error"], doc["exitCode"]) == ("unreachable", cause, 4)
+    assert (doc["state"], doc["error"]["message"], doc["exitCode"]) == ("unreachable", cause, 4)
     assert (doc["failed"], doc["notSent"], doc["updated"]) == (0, 1000, 0)
     assert error_lines(result.stderr) == [f"error: {cause}"], "one line naming URL and cause"
     assert f"resume with: dexbulk resume {doc['runId']}" in result.stderr
@@ -101,7 +101,7 @@ def test_a_url_without_v1_costs_one_request(sandbox: Sandbox, dexbulk: Dexbulk) 
     assert result.code == 4, result
     doc = result.json()
     cause = f"{api.root} does not look like the Dex API (HTTP 404)"
-    assert (doc["error"], doc["notSent"], doc["failed"]) == (cause, 300, 0)
+    assert (doc["error"]["message"], doc["notSent"], doc["failed"]) == (cause, 300, 0)
     assert error_lines(result.stderr) == [f"error: {cause}"]
     # Express's "Cannot PUT /contacts/" page once, instead of 3 batches (or 597 requests).
     assert routes_since(api, stats) == {"other": 1}
@@ -117,7 +117,7 @@ def test_an_html_site_that_says_200_stops_the_run(sandbox: Sandbox, dexbulk: Dex
     assert result.code == 4, result
     doc = result.json()
     cause = f"{api.url} does not look like the Dex API (HTTP 200 with an HTML page)"
-    assert doc["error"] == cause
+    assert doc["error"]["message"] == cause
     # Something took the first batch and answered as Dex never does: not confirmed, failed.
     assert (doc["failed"], doc["notSent"], doc["updated"]) == (100, 150, 0)
     assert api.stats()["put_requests"] == 1
