@@ -43,7 +43,7 @@ def test_resume_and_retry_carry_the_runs_settings_unless_told_otherwise(api) -> 
     first = invoke("star", "--ids", f"{A},{B}", "--batch-size", "1", "--max-attempts", "1")
     assert first.code == 4, first
     api.replace(responses.PUT, PUT_URL, json=ok(1))
-    start = len(api.calls)
+    start = len(bodies(api))
     again = invoke("retry", "last", "--json")
     assert again.code == 0, again
     assert json.loads(again.stdout)["batchSize"] == 1
@@ -55,7 +55,7 @@ def test_a_flag_given_to_retry_wins_over_the_runs_setting(api) -> None:
     first = invoke("star", "--ids", f"{A},{B}", "--batch-size", "1", "--max-attempts", "1")
     assert first.code == 4, first
     api.replace(responses.PUT, PUT_URL, json=ok(2))
-    start = len(api.calls)
+    start = len(bodies(api))
     again = invoke("retry", "last", "--batch-size", "5")
     assert again.code == 0, again
     assert [len(body) for body in bodies(api)[start:]] == [2]

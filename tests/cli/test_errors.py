@@ -262,7 +262,7 @@ def test_ctrl_c_before_sending_exits_130_and_json_still_gets_its_document(
     def interrupt(*_args: object, **_kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("dexbulk.inputs.ids.select_ids", interrupt)
+    monkeypatch.setattr("dexbulk.cli.selecting.select_ids", interrupt)
     run = invoke("star", "--ids", A)
     assert run.code == 130, run
     assert "Traceback" not in run.stderr

@@ -20,7 +20,7 @@ from dexbulk.cli.context import Env
 from dexbulk.inputs.ids import read_ids
 from tests.conftest import TEST_KEY
 
-API = "https://api.test.example/v1"
+API = "https://api.test.getdex.com/v1"
 FILTER_URL = f"{API}/contacts/filter"
 A = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
 B = "8df02237-1111-4b50-8888-8dd25736052b"

@@ -19,7 +19,7 @@ from dexbulk.cli.context import Env
 from dexbulk.journal import default_runs_dir, load_run
 from tests.conftest import TEST_KEY
 
-API = "https://api.test.example/v1"
+API = "https://api.test.getdex.com/v1"
 PUT_URL = f"{API}/contacts/"
 FILTER_URL = f"{API}/contacts/filter"
 A = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
@@ -81,7 +81,7 @@ def test_contacts_that_already_hold_the_value_are_not_sent(
 ) -> None:
     results, failed = tmp_path / "results.jsonl", tmp_path / "failed.txt"
     run = invoke(
-        "set", "company=NewCo", "--ids", f"{A},{B},{C}", "--json",
+        "set", "company=NewCo", "--ids", f"{A},{B},{C}", "--json", "-v",
         "--results", str(results), "--failed-to", str(failed),
     )  # fmt: skip
     assert run.code == 0, run
@@ -100,7 +100,7 @@ def test_contacts_that_already_hold_the_value_are_not_sent(
 
 
 def test_include_unchanged_sends_them_too(api: responses.RequestsMock) -> None:
-    run = invoke("set", "company=NewCo", "--ids", f"{A},{B}", "--include-unchanged")
+    run = invoke("set", "company=NewCo", "--ids", f"{A},{B}", "--include-unchanged", "-v")
     assert run.code == 0, run
     assert [u["contactId"] for u in sent(api)[0]] == [A, B]
     assert "1 unchanged (sent anyway (--include-unchanged))" in run.stderr
