@@ -145,6 +145,10 @@ class Dex:
         path = f"/contacts/{urlquote(contact_id, safe='')}"
         self._count_read()
         answer = self.transport.request("GET", path, None, 1)
+        if answer.status == 404 and answer.not_dex() is not None:
+            # Not Dex saying "no such contact" but a server without Dex's routes: the URL is
+            # wrong, and asking for every other contact would only say so again.
+            raise NotDexApi(str(answer.not_dex()), status=404, hint=_URL_HINT)
         if answer.status == 404:
             return None
         return _object(_data_of(answer, "GET", path), f"GET {path}")
@@ -247,7 +251,7 @@ class Dex:
                     items = self.filter_contacts(where, take=len(chunk), select=select)
                     page = {_id_of(c): c for c in items}
                     break
-                except (AuthRefused, Unreachable):
+                except (AuthRefused, Unreachable, NotDexApi):
                     raise  # a fallback would fail the same way
                 except ApiError:
                     continue
@@ -304,7 +308,8 @@ def _data_of(answer: Answer, method: str, path: str) -> dict[str, Any]:
     answer.raise_for_auth()
     where = f"{method} {path}"
     if answer.status is None:
-        raise Unreachable(f"{where}: {answer.error or 'no answer'}")
+        # Said as a send says it: the cause already names the URL (cannot reach URL: …).
+        raise Unreachable(answer.error or f"{where}: no answer")
     data = answer.data()
     if not 200 <= answer.status < 300 or not isinstance(data, dict):
         detail = answer.message() or ("not a Dex answer" if data is None else "no data")

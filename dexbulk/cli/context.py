@@ -19,7 +19,15 @@ from typing import IO, TYPE_CHECKING, TextIO
 
 from dexbulk.batches import ContactResult, ContactState
 from dexbulk.cli.options import GuardArgs, OutputArgs, SendArgs
-from dexbulk.errors import ApiError, AuthRefused, ExitCode, Interrupted, InvalidInput
+from dexbulk.errors import (
+    ApiError,
+    AuthRefused,
+    ExitCode,
+    Interrupted,
+    InvalidInput,
+    NotDexApi,
+    Unreachable,
+)
 from dexbulk.plan import Plan
 from dexbulk.secret import ApiKey, redact_argv
 
@@ -277,7 +285,10 @@ def send_plan(
                 if isinstance(exc, AuthRefused):
                     raise
                 hint = "nothing was sent; --no-read sends without reading current values first"
-                raise type(exc)(f"reading current values: {exc.message}", hint=hint) from None
+                message = exc.message
+                if not isinstance(exc, (Unreachable, NotDexApi)):  # those name URL and cause
+                    message = f"reading current values: {message}"
+                raise type(exc)(message, hint=hint) from None
             if checked.done is not None:
                 return checked.done
             plan = checked.plan

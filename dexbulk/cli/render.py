@@ -152,6 +152,9 @@ def render_outcome(
 def summary_line(result: RunResult, command: str) -> str:
     """``✓ Starred 2 contacts in 0.3 s (run ID)``: a clean run in one line."""
     done = len(result.ok)
+    if not done and result.unchanged and not result.run_id:
+        many = "contact already holds" if result.unchanged == 1 else "contacts already hold"
+        return f"✓ Nothing to change: {result.unchanged:,} {many} these values (nothing sent)"
     verb = PAST_TENSE.get(command.split(" ", 1)[0], "Updated")
     line = f"✓ {verb} {done:,} contact{'' if done == 1 else 's'} in {elapsed(result.elapsed)}"
     if result.duplicates:

@@ -26,7 +26,7 @@ def _first_run(
 ) -> tuple[str, list[bytes]]:
     ids_file = write_ids(tmp_path / "ids.txt", api.ids())
     done = dexbulk(
-        "set", "company=Journaled", "--from", str(ids_file), "--json", "--no-progress",
+        "set", "company=Journaled", "--from", str(ids_file), "--json", "--no-progress", "--no-read",
         *extra, api=api,
     )  # fmt: skip
     assert done.code == 0, done

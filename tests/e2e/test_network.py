@@ -50,7 +50,7 @@ def test_a_closed_port_costs_the_first_batch_only(dexbulk: Dexbulk, tmp_path: Pa
     ids = write_ids(tmp_path / "ids.txt", unknown_ids(1000, "closed port"))
 
     result = dexbulk(
-        "star", "--from", str(ids), "--api-url", dead, "--max-attempts", "2", "--json",
+        "star", "--from", str(ids), "--api-url", dead, "--max-attempts", "2", "--json", "--no-read",
         "--results", "results.jsonl", "--concurrency", "4", env={"DEX_API_KEY": TEST_KEY},
     )  # fmt: skip
 
@@ -75,7 +75,7 @@ def test_what_a_dead_api_left_unsent_is_resumed_elsewhere(
     ids = api.ids()
     dead = f"http://127.0.0.1:{closed_port()}/v1"
     first = dexbulk(
-        "set", "company=Resumed", "--ids", ",".join(ids), "--batch-size", "10",
+        "set", "company=Resumed", "--ids", ",".join(ids), "--batch-size", "10", "--no-read",
         "--max-attempts", "1", "--api-url", dead, env={"DEX_API_KEY": TEST_KEY},
     )  # fmt: skip
     assert first.code == 4, first
@@ -95,7 +95,7 @@ def test_a_url_without_v1_costs_one_request(sandbox: Sandbox, dexbulk: Dexbulk) 
     stats = api.stats()
 
     result = dexbulk(
-        "star", "--ids", ",".join(ids), "--api-url", api.root, "--json", api=api
+        "star", "--ids", ",".join(ids), "--api-url", api.root, "--json", "--no-read", api=api
     )  # fmt: skip
 
     assert result.code == 4, result
@@ -112,7 +112,7 @@ def test_an_html_site_that_says_200_stops_the_run(sandbox: Sandbox, dexbulk: Dex
     api = sandbox("--hostile", "html")
     ids = unknown_ids(250, "html")  # a --hostile html sandbox cannot list its own contacts
 
-    result = dexbulk("star", "--ids", ",".join(ids), "--json", api=api)
+    result = dexbulk("star", "--ids", ",".join(ids), "--json", "--no-read", api=api)
 
     assert result.code == 4, result
     doc = result.json()
@@ -133,7 +133,7 @@ def test_a_thousand_unknown_ids_cost_about_twenty_requests(
     ids = write_ids(tmp_path / "ids.txt", unknown_ids(1000, "a thousand"))
 
     result = dexbulk(
-        "star", "--from", str(ids), "--json", "--results", "results.jsonl", api=api
+        "star", "--from", str(ids), "--json", "--results", "results.jsonl", "--no-read", api=api
     )  # fmt: skip
 
     stats = api.stats()
@@ -160,7 +160,7 @@ def test_unknown_ids_are_dropped_and_the_rest_resent_once(
 
     result = dexbulk(
         "set", "company=Mixed", "--ids", ",".join(selection), "--json", "--results",
-        "results.jsonl", api=api,
+        "results.jsonl", "--no-read", api=api,
     )  # fmt: skip
 
     assert result.code == 1, result
@@ -235,3 +235,15 @@ def test_status_refuses_to_call_a_key_valid_on_a_500_or_a_wrong_path(
         assert status.code == 4, status
         assert words in status.stderr
         assert "valid" not in status.stderr
+
+
+def test_a_dead_api_met_by_the_read_before_a_run_is_one_line_and_nothing_sent(
+    dexbulk: Dexbulk, tmp_path: Path
+) -> None:
+    dead = f"http://127.0.0.1:{closed_port()}/v1"
+    result = dexbulk(
+        "star", "--ids", "00000000-0000-4000-8000-000000000001", "--api-url", dead,
+        "--max-attempts", "1", env={"DEX_API_KEY": TEST_KEY},
+    )  # fmt: skip
+    assert result.code == 4, result
+    assert result.stderr.splitlines()[0] == f"error: connection refused by {dead.split('/')[2]}"

@@ -90,7 +90,15 @@ def test_a_hostile_server_is_shown_escaped_on_a_terminal(sandbox: Sandbox, tmp_p
     ids = [UNKNOWN_ID, "00000000-0000-4000-8000-000000000002"]
 
     code, screen = on_terminal(
-        tmp_path, "star", "--ids", ",".join(ids), "--max-attempts", "1", "--debug", api=api
+        tmp_path,
+        "star",
+        "--ids",
+        ",".join(ids),
+        "--max-attempts",
+        "1",
+        "--debug",
+        "--no-read",
+        api=api,
     )
 
     assert code == 4, screen
@@ -160,7 +168,9 @@ def test_a_closed_stdout_changes_neither_the_outcome_nor_the_exit_code(
         finally:
             os.close(writer)
         assert done.returncode == 0, (output, done.stderr)
-        assert ONE_LINE.fullmatch(done.stderr.strip()), (output, done.stderr)
+        # The second pass finds every contact starred already: nothing to send, said so.
+        first = done.stderr.splitlines()[0]
+        assert ONE_LINE.fullmatch(first) or first.startswith("✓ Nothing to change: 20"), first
         assert "Exception ignored" not in done.stderr
     assert all(contact["starred"] for contact in snapshot(api, ids).values())
 

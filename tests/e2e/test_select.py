@@ -41,7 +41,7 @@ def run(tmp_path: Path) -> Callable[..., Result]:
             [str(DEXBULK), *args], input=stdin, stdin=source, capture_output=True, text=True,
             env=full_env, timeout=120, cwd=tmp_path,
         )  # fmt: skip
-        result = Result(proc)
+        result = Result(proc.returncode, proc.stdout, proc.stderr)
         assert TEST_KEY not in result.stdout + result.stderr
         return result
 
