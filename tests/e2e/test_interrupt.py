@@ -167,13 +167,13 @@ def test_second_sigint_aborts_and_the_run_stays_resumable(
 ) -> None:
     """A second Ctrl-C abandons the batches in flight at once; ``resume`` still finishes.
 
-    Each request takes 200-300 ms (latency 250 ms ± 20%). The first signal goes 50 ms after the
+    Each request takes 480-720 ms (latency 600 ms ± 20%). The first signal goes 50 ms after the
     sandbox answered the second batch, time enough for the run to hand its worker the next
-    batch, and the second signal 40 ms later: so that batch is still in flight (for 100+ ms)
-    when the second signal arrives.
+    batch, and the second signal 40 ms later: so that batch is still in flight (for 400+ ms,
+    room for a busy machine to be slow to run the signal handler) when the second arrives.
     """
     total = 200
-    api = sandbox("--contacts", str(total), "--latency", "250")
+    api = sandbox("--contacts", str(total), "--latency", "600")
     before = snapshot(api)
     value = "Aborted twice"
     ids_file = write_ids(tmp_path / "ids.txt", list(before))
