@@ -103,7 +103,7 @@ class _Reader:
     def feed(self, number: int, raw: bytes) -> None:
         try:
             record = json.loads(raw)
-        except ValueError:  # JSONDecodeError and UnicodeDecodeError alike
+        except (ValueError, RecursionError):  # JSONDecodeError, UnicodeDecodeError, too deep
             raise _Bad(f"line {number}: not a JSON record") from None
         if not isinstance(record, dict):
             raise _Bad(f"line {number}: not a JSON record")

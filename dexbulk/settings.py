@@ -366,7 +366,11 @@ def check_api_url(url: str, *, source: str = "--api-url") -> str:
     Plain ``http://`` is refused except for loopback hosts (the local sandbox), so the key is
     never sent in clear text over a network.
     """
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018  (raises on a port out of range, as requests would later)
+    except ValueError as exc:  # "Invalid IPv6 URL", "Port out of range 0-65535"
+        raise InvalidInput(f"{source}: {url!r} is not a usable URL ({exc})") from None
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise InvalidInput(
             f"{source}: {url!r} is not an API URL (expected https://host/v1, "

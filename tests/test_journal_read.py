@@ -368,3 +368,9 @@ def test_an_ambiguous_reference_names_the_candidates(
 def test_an_empty_reference_is_refused(mixed_runs: Path, ref: str) -> None:
     with pytest.raises(InvalidInput, match="no run ID given"):
         find_run(mixed_runs, ref)
+
+
+def test_a_journal_nested_too_deep_to_decode_is_skipped_not_a_crash(tmp_path: Path) -> None:
+    (tmp_path / "20261201-090003-dddd.jsonl").write_text("[" * 100_000 + "\n")
+    with pytest.raises(InvalidInput, match="line 1"):
+        load_run(tmp_path, "dddd")

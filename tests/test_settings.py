@@ -14,7 +14,7 @@ from dexbulk.cli.app import app
 from dexbulk.cli.options import _SEND, SendArgs
 from dexbulk.configfile import show_path
 from dexbulk.engine import SendOptions
-from dexbulk.errors import ConfigError
+from dexbulk.errors import ConfigError, InvalidInput
 from dexbulk.secret import ApiKey
 from dexbulk.settings import (
     DEFAULT_API_URL,
@@ -23,6 +23,7 @@ from dexbulk.settings import (
     SETTINGS,
     Setting,
     Settings,
+    check_api_url,
     config_path,
     format_value,
     resolve_settings,
@@ -377,3 +378,9 @@ def test_allow_new_profile_for_login(path):
     write(path, "[profile.new]\nbatch_size = 900\n")
     with pytest.raises(ConfigError, match="line 2"):
         login_settings()  # an existing table is still checked
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:99999/v1", "http://[::1"])
+def test_a_url_python_cannot_take_apart_is_a_usage_error(url: str) -> None:
+    with pytest.raises(InvalidInput, match="is not a usable URL"):
+        check_api_url(url)
