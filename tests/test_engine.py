@@ -11,7 +11,8 @@ import pytest
 
 from dexbulk.answers import Outcome
 from dexbulk.batches import NOT_FOUND, BatchReport, ContactResult, ContactState
-from dexbulk.engine import NOT_SENT, RunResult, SendOptions, describe, execute
+from dexbulk.describe import describe
+from dexbulk.engine import NOT_SENT, RunResult, SendOptions, execute
 from dexbulk.errors import AuthRefused, ExitCode
 from dexbulk.journal import Journal, JournalError, load_run
 from dexbulk.plan import Plan, Update

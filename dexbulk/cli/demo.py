@@ -30,7 +30,7 @@ SHOWN = 5
 def run_demo(env: Env, *, contacts: int = 250, progress: bool = True) -> ExitCode:
     """Start a sandbox, update ``contacts`` contacts in it, and show what changed."""
     from dexbulk.cli.dryrun import render_plan
-    from dexbulk.engine import describe
+    from dexbulk.describe import describe
     from dexbulk.sandbox import Sandbox, SandboxOptions
 
     console = env.console()

@@ -1,6 +1,6 @@
 """The dry-run plan for people: a screenful on stderr, whatever the size of the plan.
 
-It draws the document :func:`dexbulk.engine.describe` builds (the same one ``--json`` prints
+It draws the document :func:`dexbulk.describe.describe` builds (the same one ``--json`` prints
 in full): how many contacts, the change as ``field → value`` lines, the batches, where it goes,
 and a few sample contacts. The page is a sequence of sections, each a function of the console
 and the document, so a caller can add one (``render_plan(console, doc, sections=(*SECTIONS,
