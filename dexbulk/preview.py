@@ -26,7 +26,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from dexbulk.fields import FIELDS
-from dexbulk.plan import Plan, Update
+from dexbulk.membership import holds, is_membership_key, read_fields
+from dexbulk.plan import MEMBERSHIP, Plan, Update
 from dexbulk.values import JSON
 from dexbulk.where import same_value
 
@@ -104,13 +105,21 @@ def compare(update: Update, current: Mapping[str, Any] | None) -> ContactChange:
     if current is None:
         before = dict.fromkeys(update.data, UNKNOWN)
         return ContactChange(update.contact_id, before, update.data, tuple(update.data), False)
-    before = {name: current.get(name, UNKNOWN) for name in update.data}
+    before = {name: _current(current, name) for name in update.data}
     changed = tuple(
         name for name, value in update.data.items() if not _same(name, before[name], value)
     )
     full_name = current.get("full_name")
     label = full_name if isinstance(full_name, str) else None
     return ContactChange(update.contact_id, before, update.data, changed, name=label)
+
+
+def _current(contact: Mapping[str, Any], name: str) -> Any:
+    """A field's value as Dex returned it; for a tag or group key, whether the contact holds it."""
+    if is_membership_key(name):
+        has = holds(contact, name)
+        return UNKNOWN if has is None else has
+    return contact.get(name, UNKNOWN)
 
 
 _KINDS = {name: field.kind for name, field in FIELDS.items() if name not in NOT_COMPARED}
@@ -186,8 +195,8 @@ class Preview:
                 key = (name, _key(before), _key(after))
                 counts[key] += 1
                 values.setdefault(key, (before, after))
-        order = list(FIELDS)
-        ranked = sorted(counts.items(), key=lambda kv: (order.index(kv[0][0]), -kv[1]))
+        order = {name: index for index, name in enumerate(FIELDS)}
+        ranked = sorted(counts.items(), key=lambda kv: (order.get(kv[0][0], len(order)), -kv[1]))
         return [ChangeGroup(k[0], *values[k], count=n) for k, n in ranked]
 
     def before_records(self, plan: Plan) -> list[dict[str, object]]:
@@ -250,7 +259,12 @@ def read_current(
 
 
 def fields_of(plan: Plan) -> list[str]:
-    """Every field the plan's updates set, in first-seen order: what the read asks for."""
+    """Every field the plan's updates set, in first-seen order: what the read asks for (for a
+    tag or group, the contact's ``tags`` or ``groups``)."""
     if plan.patch is not None:
-        return list(plan.patch)
-    return list(dict.fromkeys(name for u in plan.updates for name in u.data))
+        names = list(plan.patch)
+    else:
+        names = list(dict.fromkeys(name for u in plan.updates for name in u.data))
+    if plan.channel == MEMBERSHIP:
+        return read_fields(names)
+    return names

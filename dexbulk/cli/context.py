@@ -346,9 +346,10 @@ def _execute(
     runs_dir = default_runs_dir(env.environ)
     if resume_of is None:
         # Takes the new run's lock and seals its plan before anything is sent.
+        read = checked is not None and checked.preview is not None
         journal = Journal.create(
             runs_dir, plan, argv=redact_argv(env.argv), api_url=client.target.api_url,
-            options=options.to_json(),
+            options=options.to_json(), read=read,
         )  # fmt: skip
         if checked is not None and checked.preview is not None:
             journal.record_before(checked.preview.before_records(plan))

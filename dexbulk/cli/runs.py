@@ -111,14 +111,13 @@ def _continue(run_id: str, mode: str, send: SendArgs, output: OutputArgs) -> Exi
 
 def _send_rest(run: "RunState", mode: str, send: SendArgs, output: OutputArgs, e: Env) -> ExitCode:
     from dexbulk.cli.context import send_plan
-    from dexbulk.plan import Plan
 
     updates = run.pending if mode == "resume" else run.failed_updates
     if not updates:
         what = "every contact is confirmed updated" if mode == "resume" else "no failures"
         e.console(output).print(f"nothing to send for run {run.run_id}: {what}", markup=False)
         return ExitCode.OK
-    plan = Plan(updates, str(run.start.get("command")), patch=run.start.get("patch"))
+    plan = run.plan(updates)
     # Unless told otherwise, continue the way the run was sent.
     from dexbulk.settings import PER_RUN
 
