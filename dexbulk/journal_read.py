@@ -52,6 +52,8 @@ class RunState:
     """Why the plan cannot be trusted whole, when it cannot: the run is then ``incomplete``."""
     before: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Each contact's values just before the run, as read from Dex (empty with --no-read)."""
+    unknown: dict[str, list[str]] = field(default_factory=dict)
+    """Per contact, the fields the run changed whose prior value Dex did not give."""
 
     @property
     def channel(self) -> str:
@@ -158,7 +160,10 @@ class _Reader:
                 for item in record["items"]:
                     if not isinstance(item["data"], dict):
                         raise TypeError
+                    unknown = [_text(name) for name in item.get("unknown", [])]
                     run.before[_text(item["contactId"])] = item["data"]
+                    if unknown:
+                        run.unknown[_text(item["contactId"])] = unknown
             # Other types are from a later version: nothing to settle.
         except (KeyError, TypeError, ValueError, AttributeError, IndexError):
             raise _Bad(f"line {number}: a malformed {kind!r} record") from None

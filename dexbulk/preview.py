@@ -125,6 +125,12 @@ def _current(contact: Mapping[str, Any], name: str) -> Any:
 _KINDS = {name: field.kind for name, field in FIELDS.items() if name not in NOT_COMPARED}
 
 
+def same(name: str, have: Any, want: JSON) -> bool:
+    """Whether ``have`` (as Dex returned it, or :data:`UNKNOWN`) already is ``want`` for field
+    ``name``, compared the way the field's kind compares (dates, date-times, JSON)."""
+    return _same(name, have, want)
+
+
 def _same(name: str, have: Any, want: JSON) -> bool:
     if have is UNKNOWN:
         return False
@@ -200,15 +206,22 @@ class Preview:
         return [ChangeGroup(k[0], *values[k], count=n) for k, n in ranked]
 
     def before_records(self, plan: Plan) -> list[dict[str, object]]:
-        """Prior values of the fields ``plan`` changes, for the journal (values Dex returned)."""
+        """Prior values of the fields ``plan`` changes, for the journal (values Dex returned).
+
+        A changed field whose prior value Dex did not give (not returned, contact not found) is
+        named in ``unknown``, so an undo can tell it from a field the run did not change."""
         sending = {u.contact_id for u in plan.updates}
-        return [
-            {"contactId": c.contact_id, "data": {name: c.before[name] for name in known}}
-            for c in self.changes
-            if c.found
-            and c.contact_id in sending
-            and (known := [n for n in c.changed if c.before[n] is not UNKNOWN])
-        ]
+        records: list[dict[str, object]] = []
+        for c in self.changes:
+            if c.contact_id not in sending or not c.changed:
+                continue
+            known = {n: c.before[n] for n in c.changed if c.before[n] is not UNKNOWN}
+            record: dict[str, object] = {"contactId": c.contact_id, "data": known}
+            unknown = [n for n in c.changed if c.before[n] is UNKNOWN]
+            if unknown:
+                record["unknown"] = unknown
+            records.append(record)
+        return records
 
     def to_json(self) -> dict[str, object]:
         """The whole preview: counts, the groups, and every contact's before and after."""

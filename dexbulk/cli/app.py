@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from dexbulk import __version__
-from dexbulk.cli import admin, ls, runs, update
+from dexbulk.cli import admin, ls, runs, undo, update
 from dexbulk.cli.errors import EXIT_CODES_EPILOG
 from dexbulk.cli.help import DexbulkCommand, DexbulkGroup
 from dexbulk.cli.options import RUNS_PANEL, TOOLS_PANEL, UPDATE_PANEL
@@ -71,6 +71,7 @@ def _register(app: typer.Typer, *, sandbox: bool) -> None:
     run: dict[str, Any] = {**tool, "rich_help_panel": RUNS_PANEL, "epilog": EXIT_CODES_EPILOG}
     app.command("resume", **run)(runs.resume)
     app.command("retry", **run)(runs.retry)
+    app.command("undo", **run)(undo.undo)
     if sandbox:
         app.command("sandbox", **tool)(admin.sandbox_command())
     app.command("demo", **tool)(admin.demo)

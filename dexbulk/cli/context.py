@@ -184,13 +184,15 @@ def send_plan(
     current: Mapping[str, Mapping[str, object]] | None = None,
     resume_of: tuple[str, str] | None = None,
     api_url: str | None = None,
+    report: Mapping[str, object] | None = None,
 ) -> ExitCode:
     """Dry-run or send ``plan``, render the outcome, and return the exit code.
 
     With ``guard`` (the update commands), the plan is checked first (:mod:`dexbulk.cli.preview`):
     current values are read and shown before → after, unchanged contacts are left out, and a
     big change asks before it is sent. ``client`` is the command's open client, if it has one
-    (a filter selection), and ``current`` the contacts it has already read.
+    (a filter selection), and ``current`` the contacts it has already read. ``report`` is
+    added to the ``--json`` document (``undo`` adds its conflicts).
     """
     from dexbulk.cli import render
 
@@ -240,7 +242,7 @@ def send_plan(
             if checked is not None and checked.preview is not None:
                 document["preview"] = checked.preview.to_json()
             if output.json:
-                document = {**document, "ok": True, "exitCode": int(ExitCode.OK)}
+                document = {**document, **(report or {}), "ok": True, "exitCode": int(ExitCode.OK)}
                 render.write_json(env.stdout, document)
             else:
                 from dexbulk.cli.dryrun import render_plan
@@ -262,7 +264,7 @@ def send_plan(
             raise
         files.write(result)
     if output.json:
-        render.write_json(env.stdout, render.run_document(result))
+        render.write_json(env.stdout, {**render.run_document(result), **(report or {})})
     if output.quiet:
         # --quiet drops the summary, not the errors: failed contacts and the way to finish.
         console = render.make_console(env.stderr, no_color=output.no_color)
