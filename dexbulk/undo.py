@@ -195,7 +195,7 @@ def _cannot(name: str, recorded: bool, unknown: bool) -> str | None:
     if name in OPERATIONS:
         return "operation"
     if name in NOT_COMPARED:
-        return "shape" if recorded or unknown else "operation"
+        return "shape"
     if unknown and not recorded:
         return "unknown"
     return None

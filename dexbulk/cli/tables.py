@@ -153,16 +153,18 @@ def render_runs(
     console: Console, runs: Sequence[RunState], undo: Mapping[str, UndoStatus] | None = None
 ) -> None:
     """``dexbulk runs``: recent runs, newest first; ``undo`` says whether each can be undone
-    and whether it was (:func:`dexbulk.undo.undo_status`)."""
+    and whether it was (:func:`dexbulk.undo.undo_status`; without it, only whether it can)."""
     if not runs:
         console.print("No runs yet.")
         return
+    from dexbulk.undo import undo_status
+
     rows = []
     for run in runs:
         s = run.summary()
-        status = (undo or {}).get(run.run_id)
+        status = (undo or {}).get(run.run_id) or undo_status(run, {})
         rows.append((run.run_id, s["state"], s["total"], s["updated"], s["failed"],
-                     s["notSent"], status.text() if status else "", s["command"]))  # fmt: skip
+                     s["notSent"], status.text(), s["command"]))  # fmt: skip
     print_table(console, RUN_COLUMNS, rows)
 
 
