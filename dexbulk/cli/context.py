@@ -10,7 +10,7 @@ import os
 import stat
 import sys
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, TextIO
@@ -173,8 +173,23 @@ def connect(
         dex.close()
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A plan made once the client is open and the output files are ready (``undo`` makes its
+    plan from the values it reads then), with the contacts it read and what it adds to the
+    ``--json`` document."""
+
+    plan: Plan
+    current: Mapping[str, Mapping[str, object]]
+    report: Mapping[str, object]
+
+
+Prepare = Callable[["Client"], "Prepared | None"]
+"""Makes the plan inside :func:`send_plan`; None: nothing to send (it has said why)."""
+
+
 def send_plan(
-    plan: Plan,
+    plan: Plan | Prepare,
     send: SendArgs,
     output: OutputArgs,
     env: Env,
@@ -184,15 +199,15 @@ def send_plan(
     current: Mapping[str, Mapping[str, object]] | None = None,
     resume_of: tuple[str, str] | None = None,
     api_url: str | None = None,
-    report: Mapping[str, object] | None = None,
 ) -> ExitCode:
     """Dry-run or send ``plan``, render the outcome, and return the exit code.
 
     With ``guard`` (the update commands), the plan is checked first (:mod:`dexbulk.cli.preview`):
     current values are read and shown before → after, unchanged contacts are left out, and a
     big change asks before it is sent. ``client`` is the command's open client, if it has one
-    (a filter selection), and ``current`` the contacts it has already read. ``report`` is
-    added to the ``--json`` document (``undo`` adds its conflicts).
+    (a filter selection), and ``current`` the contacts it has already read. ``plan`` may be a
+    :data:`Prepare` instead, called once the output files are open, so bad paths still cost no
+    request.
     """
     from dexbulk.cli import render
 
@@ -213,6 +228,12 @@ def send_plan(
 
         # Opened before anything is read or sent, so a bad path costs no request.
         files = None if output.dry_run else _Files(scope, output, env)
+        report: Mapping[str, object] = {}
+        if not isinstance(plan, Plan):
+            prepared = plan(open_client())
+            if prepared is None:
+                return ExitCode.OK
+            plan, current, report = prepared.plan, prepared.current, prepared.report
         checked = None
         if guard is not None:
             from dexbulk.cli.preview import check_plan
@@ -242,7 +263,7 @@ def send_plan(
             if checked is not None and checked.preview is not None:
                 document["preview"] = checked.preview.to_json()
             if output.json:
-                document = {**document, **(report or {}), "ok": True, "exitCode": int(ExitCode.OK)}
+                document = {**document, **report, "ok": True, "exitCode": int(ExitCode.OK)}
                 render.write_json(env.stdout, document)
             else:
                 from dexbulk.cli.dryrun import render_plan
@@ -264,7 +285,7 @@ def send_plan(
             raise
         files.write(result)
     if output.json:
-        render.write_json(env.stdout, {**render.run_document(result), **(report or {})})
+        render.write_json(env.stdout, {**render.run_document(result), **report})
     if output.quiet:
         # --quiet drops the summary, not the errors: failed contacts and the way to finish.
         console = render.make_console(env.stderr, no_color=output.no_color)

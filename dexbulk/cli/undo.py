@@ -29,6 +29,8 @@ from dexbulk.errors import ApiError, AuthRefused, ExitCode, NotDexApi, Unreachab
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from dexbulk.cli.context import Client, Prepared
+    from dexbulk.journal import RunState
     from dexbulk.undo import Undo
 
 SHOWN = 5
@@ -61,10 +63,9 @@ def undo(
 
     Example: [bold]dexbulk undo last --dry-run[/bold]  ·  [bold]dexbulk undo k3xq --force[/bold]
     """
-    from dexbulk.cli.context import connect, resolve_target, send_plan
+    from dexbulk.cli.context import send_plan
     from dexbulk.journal import default_runs_dir, load_run
-    from dexbulk.preview import read_current
-    from dexbulk.undo import build_undo, check_undoable, fields_to_read, undo_ids, undo_links
+    from dexbulk.undo import check_undoable, undo_ids, undo_links
 
     e = Env()
     runs_dir = default_runs_dir(e.environ)
@@ -79,34 +80,42 @@ def undo(
             markup=False,
             soft_wrap=True,
         )
-    ids = undo_ids(run)
-    if not ids:
+    if not undo_ids(run):
         return _nothing(e, output, console, f"run {run.run_id} updated no contact", None)
+
+    def prepare(client: Client) -> Prepared | None:
+        return _prepare(run, client, output, e, console, force=force)
+
     # The run's own Dex unless --api-url says otherwise, as for resume.
-    target = resolve_target(send, e, api_url=run.start.get("api_url"))
-    verbose, debug = output.verbose, output.debug
-    with connect(send, e, console, verbose=verbose, debug=debug, target=target) as client:
-        try:
-            current = read_current(
-                client.dex, ids, fields=fields_to_read(run),
-                concurrency=target.options.concurrency,
-            )  # fmt: skip
-        except ApiError as exc:
-            if isinstance(exc, AuthRefused):
-                raise
-            message = exc.message
-            if not isinstance(exc, (Unreachable, NotDexApi)):
-                message = f"reading current values: {message}"
-            raise type(exc)(message, hint="nothing was sent") from None
-        plan = build_undo(run, current, force=force)
-        render_report(console, plan, verbose=verbose or debug)
-        if not plan.plan.updates:
-            return _nothing(e, output, console, "nothing left to put back", plan)
-        report = {"undo": plan.to_json()}
-        return send_plan(
-            plan.plan, send, output, e, guard=guard, client=client, current=current,
-            report=report,
+    return send_plan(prepare, send, output, e, guard=guard, api_url=run.start.get("api_url"))
+
+
+def _prepare(
+    run: RunState, client: Client, output: OutputArgs, e: Env, console: Console, *, force: bool
+) -> Prepared | None:
+    """Read the current values, build the inverse plan, list what it leaves alone."""
+    from dexbulk.cli.context import Prepared
+    from dexbulk.preview import read_current
+    from dexbulk.undo import build_undo, fields_to_read, undo_ids
+
+    try:
+        current = read_current(
+            client.dex, undo_ids(run), fields=fields_to_read(run),
+            concurrency=client.target.options.concurrency,
         )  # fmt: skip
+    except ApiError as exc:
+        if isinstance(exc, AuthRefused):
+            raise
+        message = exc.message
+        if not isinstance(exc, (Unreachable, NotDexApi)):  # those name the URL and the cause
+            message = f"reading current values: {message}"
+        raise type(exc)(message, hint="nothing was sent") from None
+    plan = build_undo(run, current, force=force)
+    render_report(console, plan, verbose=output.verbose or output.debug)
+    if not plan.plan.updates:
+        _nothing(e, output, console, "nothing left to put back", plan)
+        return None
+    return Prepared(plan.plan, current, {"undo": plan.to_json()})
 
 
 def _nothing(e: Env, output: OutputArgs, console: Console, why: str, plan: Undo | None) -> ExitCode:

@@ -152,6 +152,24 @@ def test_a_no_read_run_is_refused_in_one_line_sending_nothing(
     assert invoke("runs", "--json").json()[0]["undoable"] is False
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--results", "-", "--json"), "--results - and --json both want stdout"),
+        (("--failed-to", "/nonexistent/dir/failed.txt"), "/nonexistent/dir/failed.txt: cannot"),
+    ],
+)
+def test_bad_output_options_cost_no_request(
+    book: Book, args: tuple[str, ...], message: str
+) -> None:
+    assert invoke("set", "company=NewCo", "--ids", A).code == 0
+    before = book.requests
+    refused = invoke("undo", "last", *args)
+    assert refused.code == 2, refused
+    assert message in refused.stderr
+    assert book.requests == before
+
+
 def test_undo_of_an_unknown_run_is_exit_2(book: Book) -> None:
     invoke("set", "company=NewCo", "--ids", A)
     before = book.requests
