@@ -105,7 +105,9 @@ FIELD_CASES: list[tuple[str, Any, Any, Any, bool, Any, bool]] = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("name", "wrote", "prior", "now", "force", "back", "conflict"), FIELD_CASES)
+@pytest.mark.parametrize(
+    ("name", "wrote", "prior", "now", "force", "back", "conflict"), FIELD_CASES
+)
 def test_each_field_goes_back_unless_changed_since(
     tmp_path: Path, name: str, wrote: Any, prior: Any, now: Any, force: bool, back: Any,
     conflict: bool,

@@ -6,8 +6,6 @@ undone), then hands the plan to :func:`dexbulk.cli.context.send_plan` like any u
 before → after, the question, batches, retries, journal, results, exit code.
 """
 
-from __future__ import annotations
-
 from collections import Counter
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any
@@ -83,7 +81,7 @@ def undo(
     if not undo_ids(run):
         return _nothing(e, output, console, f"run {run.run_id} updated no contact", None)
 
-    def prepare(client: Client) -> Prepared | None:
+    def prepare(client: "Client") -> "Prepared | None":
         return _prepare(run, client, output, e, console, force=force)
 
     # The run's own Dex unless --api-url says otherwise, as for resume.
@@ -91,8 +89,14 @@ def undo(
 
 
 def _prepare(
-    run: RunState, client: Client, output: OutputArgs, e: Env, console: Console, *, force: bool
-) -> Prepared | None:
+    run: "RunState",
+    client: "Client",
+    output: OutputArgs,
+    e: Env,
+    console: "Console",
+    *,
+    force: bool,
+) -> "Prepared | None":
     """Read the current values, build the inverse plan, list what it leaves alone."""
     from dexbulk.cli.context import Prepared
     from dexbulk.preview import read_current
@@ -118,7 +122,9 @@ def _prepare(
     return Prepared(plan.plan, current, {"undo": plan.to_json()})
 
 
-def _nothing(e: Env, output: OutputArgs, console: Console, why: str, plan: Undo | None) -> ExitCode:
+def _nothing(
+    e: Env, output: OutputArgs, console: "Console", why: str, plan: "Undo | None"
+) -> ExitCode:
     """Nothing to send: say why (and, with --json, one document)."""
     if output.json:
         from dexbulk.cli import render
@@ -133,7 +139,7 @@ def _nothing(e: Env, output: OutputArgs, console: Console, why: str, plan: Undo 
     return ExitCode.OK
 
 
-def render_report(console: Console, plan: Undo, *, verbose: bool = False) -> None:
+def render_report(console: "Console", plan: "Undo", *, verbose: bool = False) -> None:
     """Conflicts (a few, or all with ``verbose``) and what cannot be undone, grouped by field."""
     from dexbulk.cli.preview import printable, show
 

@@ -286,4 +286,3 @@ def test_a_no_read_run_cannot_be_undone(sandbox: Sandbox, dexbulk: Dexbulk) -> N
     assert api.stats() == stats, "not a request"
     row = dexbulk("runs", api=api).stdout.splitlines()[1].split("\t")
     assert row[6] == "no (--no-read)"
-
