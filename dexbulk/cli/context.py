@@ -10,10 +10,10 @@ import os
 import stat
 import sys
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, TextIO
+from typing import IO, TYPE_CHECKING, Any, TextIO
 
 from dexbulk.batches import ContactResult, ContactState
 from dexbulk.cli.options import GuardArgs, OutputArgs, SendArgs
@@ -184,13 +184,17 @@ def send_plan(
     current: Mapping[str, Mapping[str, object]] | None = None,
     resume_of: tuple[str, str] | None = None,
     api_url: str | None = None,
+    prepare: Callable[[], Mapping[str, str]] | None = None,
 ) -> ExitCode:
     """Dry-run or send ``plan``, render the outcome, and return the exit code.
 
     With ``guard`` (the update commands), the plan is checked first (:mod:`dexbulk.cli.preview`):
     current values are read and shown before → after, unchanged contacts are left out, and a
     big change asks before it is sent. ``client`` is the command's open client, if it has one
-    (a filter selection), and ``current`` the contacts it has already read.
+    (a filter selection), and ``current`` the contacts it has already read. ``prepare`` runs
+    once the plan is checked and confirmed, just before it is journaled and sent (never on a
+    dry run): it makes what the plan names with stand-in keys (``--create``'s new tags) and
+    says which real key replaces each.
     """
     from dexbulk.cli import render
 
@@ -251,6 +255,8 @@ def send_plan(
 
                     render_preview(console, checked.preview)
             return ExitCode.OK
+        if prepare is not None:
+            plan, checked = _prepared(plan, checked, prepare())
         try:
             result = _execute(plan, open_client(), output, env, console, resume_of, checked)
         except (AuthRefused, JournalError) as exc:
@@ -274,6 +280,29 @@ def send_plan(
         verbose = output.verbose or output.debug
         render.render_outcome(console, result, plan.command, verbose=verbose)
     return result.exit_code
+
+
+def _prepared(
+    plan: Plan, checked: Checked | None, renamed: Mapping[str, str]
+) -> tuple[Plan, Checked | None]:
+    """``plan`` (and its preview) with the stand-in keys ``renamed``."""
+    from dataclasses import replace
+
+    from dexbulk.plan import Update
+
+    def rekey(data: Mapping[str, Any]) -> dict[str, Any]:
+        return {renamed.get(key, key): value for key, value in data.items()}
+
+    patch = rekey(plan.patch) if plan.patch is not None else None
+    updates = [
+        Update(u.contact_id, patch if patch is not None else rekey(u.data)) for u in plan.updates
+    ]
+    labels = {renamed.get(k, k): v for k, v in plan.labels.items()}
+    plan = replace(plan, updates=updates, patch=patch, labels=labels)
+    if checked is not None:
+        preview = checked.preview.rekeyed(renamed) if checked.preview is not None else None
+        checked = replace(checked, plan=plan, preview=preview)
+    return plan, checked
 
 
 def warn_foreign_host(stderr: IO[str], api_url: str) -> None:
