@@ -39,13 +39,12 @@ if TYPE_CHECKING:
 NEW_ID = "00000000-0000-4000-8000-{:012x}"
 """Stand-in IDs for tags or groups ``--create`` will make: nobody holds them yet."""
 
-CreateFlag = Annotated[
-    bool,
-    typer.Option(
+def _create_flag(kind: str) -> Any:
+    return typer.Option(
         "--create",
-        help="Create a tag or group that does not exist yet (add only; the dry run says so).",
-    ),
-]
+        help=f"Create the {kind} if no {kind} has that name yet (once the run is confirmed; "
+        "a dry run only says it would).",
+    )
 
 
 def _names_argument(kind: str, many: bool) -> Any:
@@ -162,7 +161,7 @@ def _membership_command(kind: str, add: bool) -> Any:
         send: SendArgs,
         output: OutputArgs,
         guard: GuardArgs,
-        create: CreateFlag = False,
+        create: Annotated[bool, _create_flag(kind)] = False,
     ) -> ExitCode:
         if not many and len(names) > 1:
             raise InvalidInput(f"one group at a time: got {len(names)} names")
