@@ -154,6 +154,31 @@ def send_membership(dex: Dex, updates: Sequence[Update]) -> Outcome:
     return combine(outcomes, len(ids))
 
 
+def first_request(updates: Sequence[Update], api_url: str) -> dict[str, object] | None:
+    """The first request :func:`send_membership` would make for ``updates`` (one change), for
+    the dry run: method, URL and body (the key is never in it)."""
+    if not updates:
+        return None
+    data = updates[0].data
+    ids = [u.contact_id for u in updates if u.data == data]
+    key, value = next(iter(data.items()))
+    target = Target.parse(key)
+    if target.kind == "tag":
+        tags = [Target.parse(k).id for k, v in data.items() if k.startswith("tag:") and v is value]
+        if TAGS_VIA_PUT:
+            body: object = [u.to_api() for u in _tag_ops(ids, tags, bool(value))]
+            return {"method": "PUT", "url": f"{api_url}/contacts/", "body": body}
+        path = "/tags/contacts/add" if value else "/tags/contacts/remove"
+        return {
+            "method": "POST",
+            "url": api_url + path,
+            "body": {"contactIds": ids, "tagIds": tags},
+        }
+    method = "PUT" if value else "POST"
+    url = f"{api_url}/groups/{target.id}/contacts"
+    return {"method": method, "url": url, "body": {"contactIds": ids}}
+
+
 def combine(outcomes: Sequence[Outcome], size: int) -> Outcome:
     """One outcome for requests that together carry one batch: the first that did not succeed,
     else ok with the smallest count (a contact is confirmed only if every request took it)."""

@@ -21,6 +21,10 @@ if TYPE_CHECKING:
 Item = dict[str, Any]
 
 
+class UnknownName(InvalidInput):
+    """No tag or group has that name (``--create`` makes one, where a command offers it)."""
+
+
 @dataclass(frozen=True)
 class Named:
     """A tag or group, resolved: its ID and the name it was asked for by."""
@@ -29,9 +33,11 @@ class Named:
     name: str
 
 
-def resolve(dex: Dex, kind: str, name: str) -> Named:
+def resolve(dex: Dex, kind: str, name: str, *, label: str | None = None) -> Named:
     """A tag or group by name: Dex's search, then an exact match ignoring case. An ID is used as
-    it is. Unknown → InvalidInput listing close names; two of the same name → both, with IDs."""
+    it is. Unknown → InvalidInput listing close names; two of the same name → both, with IDs.
+    ``label`` is how messages name it (``--tag 'vip'`` unless told, e.g. ``tag 'vip'``)."""
+    said = f"{label or '--' + kind} {quote(name)}"
     uuid = normalize_uuid(name)
     if uuid is not None:
         return Named(uuid, name)
@@ -49,14 +55,14 @@ def resolve(dex: Dex, kind: str, name: str) -> Named:
     if exact:
         listed = ", ".join(f"{quote(i.get('name'))} ({k})" for k, i in exact.items())
         raise InvalidInput(
-            f"--{kind} {quote(name)} is ambiguous: {listed}",
-            hint=f"pass the {kind}'s ID instead: --{kind} ID",
+            f"{said} is ambiguous: {listed}",
+            hint=f"pass the {kind}'s ID instead of its name",
         )
     names = _candidate_names(search, name, found)
     close = difflib.get_close_matches(wanted, list(names), n=3, cutoff=0.5)
     close += [k for k in names if wanted in k and k not in close][: 3 - len(close)]
     maybe = f" (did you mean {', '.join(quote(names[c]) for c in close)}?)" if close else ""
-    raise InvalidInput(f"--{kind} {quote(name)}: no such {kind} in Dex{maybe}")
+    raise UnknownName(f"{said}: no such {kind} in Dex{maybe}")
 
 
 def _candidate_names(

@@ -150,8 +150,11 @@ class Plan:
 
     def first_body(self, batch_size: int) -> list[dict[str, JSON]]:
         """The body of the first request, exactly as it will be sent."""
-        first = next(cut(self.updates, lambda: batch_size), [])
-        return [u.to_api() for u in first]
+        return [u.to_api() for u in self.first_body_updates(batch_size)]
+
+    def first_body_updates(self, batch_size: int) -> list[Update]:
+        """The updates of the first request."""
+        return next(cut(self.updates, lambda: batch_size), [])
 
 
 def encoded_size(update: Update) -> int:

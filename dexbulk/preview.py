@@ -22,7 +22,7 @@ import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from dexbulk.fields import FIELDS
@@ -148,11 +148,14 @@ class Preview:
     changes: tuple[ContactChange, ...]
     reads: int = 0
     """Read requests it took."""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """Names of the tags and groups of a membership plan, by key (``tag:<uuid>``)."""
 
     @classmethod
     def of(cls, plan: Plan, current: Mapping[str, Mapping[str, Any]], reads: int = 0) -> Preview:
         """Compare every update of ``plan`` with ``current`` (contacts by lower-case ID)."""
-        return cls(tuple(compare(u, current.get(u.contact_id)) for u in plan.updates), reads)
+        changes = tuple(compare(u, current.get(u.contact_id)) for u in plan.updates)
+        return cls(changes, reads, plan.labels)
 
     @property
     def unchanged(self) -> int:
@@ -222,6 +225,24 @@ class Preview:
                 record["unknown"] = unknown
             records.append(record)
         return records
+
+    def rekeyed(self, renamed: Mapping[str, str]) -> Preview:
+        """The same preview with keys renamed (a tag created after the preview gets its ID)."""
+        if not renamed:
+            return self
+
+        def keys(values: Mapping[str, Any]) -> dict[str, Any]:
+            return {renamed.get(k, k): v for k, v in values.items()}
+
+        changes = tuple(
+            replace(
+                c, before=keys(c.before), after=keys(c.after),
+                changed=tuple(renamed.get(n, n) for n in c.changed),
+            )
+            for c in self.changes
+        )  # fmt: skip
+        labels = {renamed.get(k, k): v for k, v in self.labels.items()}
+        return replace(self, changes=changes, labels=labels)
 
     def to_json(self) -> dict[str, object]:
         """The whole preview: counts, the groups, and every contact's before and after."""

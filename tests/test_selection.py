@@ -399,7 +399,7 @@ def test_an_ambiguous_tag_lists_both_with_ids(api: responses.RequestsMock, dex: 
     assert caught.value.message == (
         f"--tag 'Vip' is ambiguous: 'VIP' ({TAG_VIP}), 'vip' ({TAG_VIP_LIST})"
     )
-    assert caught.value.hint == "pass the tag's ID instead: --tag ID"
+    assert caught.value.hint == "pass the tag's ID instead of its name"
 
 
 def test_a_tag_id_is_used_as_it_is(api: responses.RequestsMock, dex: Dex) -> None:

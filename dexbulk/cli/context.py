@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, TextIO
+from typing import IO, TYPE_CHECKING, Any, TextIO
 
 from dexbulk.batches import ContactResult, ContactState
 from dexbulk.cli.options import GuardArgs, OutputArgs, SendArgs
@@ -174,7 +174,7 @@ def connect(
 
 
 @dataclass(frozen=True)
-class Prepared:
+class ReadPlan:
     """A plan made once the client is open and the output files are ready (``undo`` makes its
     plan from the values it reads then), with the contacts it read and what it adds to the
     ``--json`` document."""
@@ -184,12 +184,12 @@ class Prepared:
     report: Mapping[str, object]
 
 
-Prepare = Callable[["Client"], "Prepared | None"]
+PlanFromRead = Callable[["Client"], "ReadPlan | None"]
 """Makes the plan inside :func:`send_plan`; None: nothing to send (it has said why)."""
 
 
 def send_plan(
-    plan: Plan | Prepare,
+    plan: Plan | PlanFromRead,
     send: SendArgs,
     output: OutputArgs,
     env: Env,
@@ -199,15 +199,18 @@ def send_plan(
     current: Mapping[str, Mapping[str, object]] | None = None,
     resume_of: tuple[str, str] | None = None,
     api_url: str | None = None,
+    prepare: Callable[[], Mapping[str, str]] | None = None,
 ) -> ExitCode:
     """Dry-run or send ``plan``, render the outcome, and return the exit code.
 
     With ``guard`` (the update commands), the plan is checked first (:mod:`dexbulk.cli.preview`):
     current values are read and shown before → after, unchanged contacts are left out, and a
     big change asks before it is sent. ``client`` is the command's open client, if it has one
-    (a filter selection), and ``current`` the contacts it has already read. ``plan`` may be a
-    :data:`Prepare` instead, called once the output files are open, so bad paths still cost no
-    request.
+    (a filter selection), and ``current`` the contacts it has already read. ``prepare`` runs
+    once the plan is checked and confirmed, just before it is journaled and sent (never on a
+    dry run): it makes what the plan names with stand-in keys (``--create``'s new tags) and
+    says which real key replaces each. ``plan`` may be a :data:`PlanFromRead` instead, called
+    once the output files are open, so bad paths still cost no request.
     """
     from dexbulk.cli import render
 
@@ -230,10 +233,10 @@ def send_plan(
         files = None if output.dry_run else _Files(scope, output, env)
         report: Mapping[str, object] = {}
         if not isinstance(plan, Plan):
-            prepared = plan(open_client())
-            if prepared is None:
+            made = plan(open_client())
+            if made is None:
                 return ExitCode.OK
-            plan, current, report = prepared.plan, prepared.current, prepared.report
+            plan, current, report = made.plan, made.current, made.report
         checked = None
         if guard is not None:
             from dexbulk.cli.preview import check_plan
@@ -274,6 +277,8 @@ def send_plan(
 
                     render_preview(console, checked.preview)
             return ExitCode.OK
+        if prepare is not None:
+            plan, checked = _prepared(plan, checked, prepare())
         try:
             result = _execute(plan, open_client(), output, env, console, resume_of, checked)
         except (AuthRefused, JournalError) as exc:
@@ -297,6 +302,29 @@ def send_plan(
         verbose = output.verbose or output.debug
         render.render_outcome(console, result, plan.command, verbose=verbose)
     return result.exit_code
+
+
+def _prepared(
+    plan: Plan, checked: Checked | None, renamed: Mapping[str, str]
+) -> tuple[Plan, Checked | None]:
+    """``plan`` (and its preview) with the stand-in keys ``renamed``."""
+    from dataclasses import replace
+
+    from dexbulk.plan import Update
+
+    def rekey(data: Mapping[str, Any]) -> dict[str, Any]:
+        return {renamed.get(key, key): value for key, value in data.items()}
+
+    patch = rekey(plan.patch) if plan.patch is not None else None
+    updates = [
+        Update(u.contact_id, patch if patch is not None else rekey(u.data)) for u in plan.updates
+    ]
+    labels = {renamed.get(k, k): v for k, v in plan.labels.items()}
+    plan = replace(plan, updates=updates, patch=patch, labels=labels)
+    if checked is not None:
+        preview = checked.preview.rekeyed(renamed) if checked.preview is not None else None
+        checked = replace(checked, plan=plan, preview=preview)
+    return plan, checked
 
 
 def warn_foreign_host(stderr: IO[str], api_url: str) -> None:

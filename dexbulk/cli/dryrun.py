@@ -15,6 +15,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
+from dexbulk.membership import describe_change
 from dexbulk.text import display_value, printable
 
 PlanSection = Callable[[Console, Mapping[str, Any]], None]
@@ -72,11 +73,12 @@ def overview_rows(document: Mapping[str, Any]) -> list[tuple[str, str]]:
     )
     request = document.get("firstRequest") or {}
     url = request.get("url") or f"{document['apiUrl']}/contacts/"
+    method = request.get("method") or "PUT"
     return [
         ("contacts", contacts),
         ("change", change_text(document)),
         ("batches", batches),
-        ("request", f"PUT {printable(url, keep='')} (key redacted)"),
+        ("request", f"{method} {printable(url, keep='')} (key redacted)"),
         ("sample", sample_text(document)),
     ]
 
@@ -84,6 +86,9 @@ def overview_rows(document: Mapping[str, Any]) -> list[tuple[str, str]]:
 def change_text(document: Mapping[str, Any]) -> str:
     """The change as ``field → value`` lines, or, per contact, which fields and how often."""
     data = document.get("data")
+    labels = document.get("labels")
+    if data is not None and labels is not None:  # a membership change
+        return "\n".join(printable(describe_change(k, v, labels)) for k, v in data.items())
     if data is not None:
         lines = [
             f"{name} → {display_value(value, limit=VALUE_LIMIT)}"

@@ -84,7 +84,7 @@ def ls(
         raise InvalidInput(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
     chosen = choose(select, e)
     shown = parse_columns(columns)
-    fmt = fmt or ("table" if _isatty(e.stdout) else "jsonl")
+    fmt = fmt or ("table" if isatty(e.stdout) else "jsonl")
     console = make_console(e.stderr, no_color=no_color)
     with connect(send, e, console, verbose=verbose) as client:
         result = read_selection(client, chosen, console, verbose=verbose, limit=limit)
@@ -122,8 +122,10 @@ def write(
     columns: Sequence[str] | None,
     *,
     no_color: bool = False,
+    export_mark: bool = True,
 ) -> None:
-    """Write ``contacts`` to ``stream`` (stdout) in ``fmt``."""
+    """Write ``contacts`` to ``stream`` (stdout) in ``fmt``; a CSV of contacts carries the mark
+    of an export (``export_mark``) so ``apply`` reads it back whole."""
     if fmt == "ids":
         stream.writelines(f"{c.get('id')}\n" for c in contacts)
     elif fmt == "jsonl":
@@ -136,7 +138,7 @@ def write(
         writer = csv.writer(stream, lineterminator="\n")
         names = tuple(columns or DEFAULT_COLUMNS)
         # The mark of an export: 'apply' then reads a blanked cell as a clear.
-        names += () if EXPORT_MARK in names else (EXPORT_MARK,)
+        names += () if EXPORT_MARK in names or not export_mark else (EXPORT_MARK,)
         writer.writerow(names)
         writer.writerows([cell(c, name) for name in names] for c in contacts)
     else:
@@ -186,7 +188,7 @@ def _table(
     make_console(stream, no_color=no_color).print(table)
 
 
-def _isatty(stream: IO[str]) -> bool:
+def isatty(stream: IO[str]) -> bool:
     try:
         return stream.isatty()
     except (AttributeError, ValueError):

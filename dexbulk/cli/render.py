@@ -40,7 +40,8 @@ LARGE_RUN_SECONDS = 10.0
 """From this long a run, the summary table is shown even when all went well."""
 
 PAST_TENSE = {"star": "Starred", "unstar": "Unstarred", "archive": "Archived",
-              "unarchive": "Unarchived", "undo": "Restored"}  # fmt: skip
+              "unarchive": "Unarchived", "tag add": "Tagged", "tag remove": "Untagged",
+              "group add": "Grouped", "group remove": "Ungrouped", "undo": "Reverted"}  # fmt: skip
 """What a command did, for the one-line summary; every other command "Updated" contacts."""
 
 
@@ -156,7 +157,8 @@ def summary_line(result: RunResult, command: str) -> str:
     if not done and result.unchanged and not result.run_id:
         many = "contact already holds" if result.unchanged == 1 else "contacts already hold"
         return f"✓ Nothing to change: {result.unchanged:,} {many} these values (nothing sent)"
-    verb = PAST_TENSE.get(command.split(" ", 1)[0], "Updated")
+    words = command.split(" ", 2)
+    verb = PAST_TENSE.get(" ".join(words[:2])) or PAST_TENSE.get(words[0], "Updated")
     line = f"✓ {verb} {done:,} contact{'' if done == 1 else 's'} in {elapsed(result.elapsed)}"
     if result.duplicates:
         line += f", {result.duplicates:,} duplicate{'' if result.duplicates == 1 else 's'} dropped"

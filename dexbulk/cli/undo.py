@@ -27,7 +27,7 @@ from dexbulk.errors import ApiError, AuthRefused, ExitCode, NotDexApi, Unreachab
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from dexbulk.cli.context import Client, Prepared
+    from dexbulk.cli.context import Client, ReadPlan
     from dexbulk.journal import RunState
     from dexbulk.undo import Undo
 
@@ -81,14 +81,14 @@ def undo(
     if not undo_ids(run):
         return _nothing(e, output, console, f"run {run.run_id} updated no contact", None)
 
-    def prepare(client: "Client") -> "Prepared | None":
-        return _prepare(run, client, output, e, console, force=force)
+    def from_read(client: "Client") -> "ReadPlan | None":
+        return _inverse(run, client, output, e, console, force=force)
 
     # The run's own Dex unless --api-url says otherwise, as for resume.
-    return send_plan(prepare, send, output, e, guard=guard, api_url=run.start.get("api_url"))
+    return send_plan(from_read, send, output, e, guard=guard, api_url=run.start.get("api_url"))
 
 
-def _prepare(
+def _inverse(
     run: "RunState",
     client: "Client",
     output: OutputArgs,
@@ -96,9 +96,9 @@ def _prepare(
     console: "Console",
     *,
     force: bool,
-) -> "Prepared | None":
+) -> "ReadPlan | None":
     """Read the current values, build the inverse plan, list what it leaves alone."""
-    from dexbulk.cli.context import Prepared
+    from dexbulk.cli.context import ReadPlan
     from dexbulk.preview import read_current
     from dexbulk.undo import build_undo, fields_to_read, undo_ids
 
@@ -119,7 +119,7 @@ def _prepare(
     if not plan.plan.updates:
         _nothing(e, output, console, "nothing left to put back", plan)
         return None
-    return Prepared(plan.plan, current, {"undo": plan.to_json()})
+    return ReadPlan(plan.plan, current, {"undo": plan.to_json()})
 
 
 def _nothing(

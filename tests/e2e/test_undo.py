@@ -162,7 +162,7 @@ def test_a_where_selection_is_undone(sandbox: Sandbox, tmp_path: Path) -> None:
     assert set(differing(original, book(api))) == {c["id"] for c in matching}
     undone = dexbulk("undo", "last", *QUIET)
     assert undone.code == 0, undone
-    assert f"✓ Restored {len(matching)} contacts" in undone.stderr
+    assert f"✓ Reverted {len(matching)} contacts" in undone.stderr
     assert book(api) == original
 
 
@@ -206,7 +206,7 @@ def test_a_stopped_then_resumed_run_is_undone_whole(
     assert len(differing(original, book(api))) == 30
     undone = dexbulk("undo", run_id, *QUIET, api=api)
     assert undone.code == 0, undone
-    assert "✓ Restored 30 contacts" in undone.stderr
+    assert "✓ Reverted 30 contacts" in undone.stderr
     assert book(api) == original
 
 
