@@ -15,7 +15,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from dexbulk.membership import describe_change
+from dexbulk.membership import describe_change, is_membership_key
 from dexbulk.text import display_value, printable
 
 PlanSection = Callable[[Console, Mapping[str, Any]], None]
@@ -97,14 +97,22 @@ def change_text(document: Mapping[str, Any]) -> str:
         ]
         return "\n".join(lines) or "nothing"
     fields = document.get("fields") or {}
-    counted = ", ".join(f"{name} ({count:,})" for name, count in fields.items())
+    counted = ", ".join(f"{_field(name, labels)} ({count:,})" for name, count in fields.items())
     return f"per contact: {counted}" if counted else "nothing"
+
+
+def _field(name: str, labels: Mapping[str, str] | None) -> str:
+    """A field's name, or a tag or group by its name (``tag 'investor'``)."""
+    if labels is None or not is_membership_key(name):
+        return name
+    return printable(describe_change(name, True, labels)[2:])
 
 
 def sample_text(document: Mapping[str, Any]) -> str:
     """A few contacts of the plan (with their own change, when each has one)."""
     sample = document.get("sample") or []
     shared = document.get("data") is not None
+    labels = document.get("labels")
     lines = []
     for item in sample:
         contact_id = printable(str(item.get("contactId")), keep="")
@@ -112,7 +120,9 @@ def sample_text(document: Mapping[str, Any]) -> str:
             lines.append(contact_id)
         else:
             change = ", ".join(
-                f"{name} → {display_value(value, limit=VALUE_LIMIT // 2)}"
+                printable(describe_change(name, value, labels))
+                if labels is not None and is_membership_key(name)
+                else f"{name} → {display_value(value, limit=VALUE_LIMIT // 2)}"
                 for name, value in (item.get("data") or {}).items()
             )
             lines.append(f"{contact_id}  {change}")

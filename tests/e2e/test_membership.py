@@ -228,3 +228,62 @@ def test_tags_and_groups_list_names_and_ids(sandbox: Sandbox, dexbulk: Dexbulk) 
     groups = dexbulk("groups", "--format", "ids", api=api)
     assert groups.code == 0, groups
     assert set(groups.stdout.split()) == set(named(api, "group").values())
+
+
+# -- undo ---------------------------------------------------------------------------------------
+
+
+def whole_book(api: SandboxApi) -> dict[str, dict[str, Any]]:
+    """Every contact with its tags and groups, ``updated_at`` aside (every write moves it)."""
+    return {c["id"]: {k: v for k, v in c.items() if k != "updated_at"} for c in book(api)}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        ("tag", "add", "investor", "VIP"),  # some contacts hold one of the two already
+        ("tag", "remove", "investor"),
+        ("group", "add", "Board"),
+        ("group", "remove", "Founders"),
+    ],
+)
+def test_undo_restores_membership_exactly(
+    sandbox: Sandbox, dexbulk: Dexbulk, tmp_path: Path, change: tuple[str, ...]
+) -> None:
+    api = sandbox()
+    ids = sorted(c["id"] for c in book(api))[:80]
+    original = whole_book(api)
+    path = write_ids(tmp_path / "ids.txt", ids)
+    done = dexbulk(*change, "--from", path, "--yes", "--json", api=api)
+    assert done.code == 0, done
+    assert done.json()["confirmed"] > 0
+    assert whole_book(api) != original
+    undone = dexbulk("undo", done.json()["runId"], "--yes", "--json", api=api)
+    assert undone.code == 0, undone
+    assert undone.json()["confirmed"] == done.json()["confirmed"]
+    assert whole_book(api) == original
+
+
+def test_undo_skips_a_membership_already_taken_back_in_dex(
+    sandbox: Sandbox, dexbulk: Dexbulk, tmp_path: Path
+) -> None:
+    """A membership is yes or no: one changed since the run is either what the run wrote (undone)
+    or what it was before (already undone, not sent); it can never conflict."""
+    api = sandbox()
+    ids = sorted(c["id"] for c in book(api))[:20]
+    had = holders(api, "tag", "Hiring")
+    lacking = [cid for cid in ids if cid not in had]
+    done = dexbulk("tag", "add", "Hiring", "--from", write_ids(tmp_path / "i", ids), "--json",
+                   api=api)  # fmt: skip
+    assert done.code == 0, done
+    edited = lacking[0]  # someone takes the tag off again in Dex
+    tag_id = named(api, "tag")["Hiring"]
+    api.http.post(f"{api.url}/tags/contacts/remove",
+                  json={"contactIds": [edited], "tagIds": [tag_id]}, timeout=10)  # fmt: skip
+    sent = membership_sent(api)["tags_remove"]
+    undone = dexbulk("undo", "last", "--json", api=api)
+    assert undone.code == 0, undone
+    assert undone.json()["undo"]["conflicts"] == []
+    assert undone.json()["unchanged"] == 1
+    assert membership_sent(api)["tags_remove"] - sent == len(lacking) - 1
+    assert holders(api, "tag", "Hiring") == had
