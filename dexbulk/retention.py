@@ -35,12 +35,18 @@ class Journaled:
 def parse_age(text: str, option: str = "--older-than") -> timedelta:
     """``30d``, ``12h``, ``2w``, ``90m``, ``45s`` → a timedelta; InvalidInput otherwise."""
     match = _DURATION.fullmatch(text)
+    if match is not None and match[2] not in _UNITS:
+        # 'M' is a month to many people and a minute to others: a wrong guess deletes journals.
+        raise InvalidInput(
+            f"{option} {text!r}: units are lower case: s, m (minutes), h, d or w; "
+            "for months, count days (e.g. 30d)"
+        )
     if match is None:
         raise InvalidInput(
             f"{option} {text!r}: not a duration (a whole number and a unit: s, m, h, d or w, "
             "e.g. 30d)"
         )
-    return timedelta(seconds=int(match[1]) * _UNITS[match[2].lower()])
+    return timedelta(seconds=int(match[1]) * _UNITS[match[2]])
 
 
 def journals(runs_dir: Path) -> list[Journaled]:

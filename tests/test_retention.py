@@ -24,12 +24,22 @@ NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
         ("2w", timedelta(weeks=2)),
         ("90m", timedelta(minutes=90)),
         ("45s", timedelta(seconds=45)),
-        (" 7D ", timedelta(days=7)),
+        (" 7d ", timedelta(days=7)),
         ("0d", timedelta(0)),
     ],
 )
 def test_ages_are_a_whole_number_and_a_unit(text: str, age: timedelta) -> None:
     assert parse_age(text) == age
+
+
+@pytest.mark.parametrize("text", ["1M", "7D", "2W"])
+def test_upper_case_units_are_refused_since_1m_could_mean_a_month(text: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse_age(text)
+    assert caught.value.message == (
+        f"--older-than {text!r}: units are lower case: s, m (minutes), h, d or w; "
+        "for months, count days (e.g. 30d)"
+    )
 
 
 @pytest.mark.parametrize("text", ["30", "d", "1.5d", "-3d", "30 days", "3y", "", "1e3s"])

@@ -8,6 +8,7 @@ apply. Names are resolved before anything is read or sent; ``--create`` makes a 
 group only once the run is confirmed (a dry run says it would).
 """
 
+import inspect
 import shlex
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -75,7 +76,7 @@ def _change(
     console = e.console(output)
     verbose = output.verbose or output.debug
     with connect(send, e, console, verbose=verbose, debug=output.debug) as client:
-        targets, missing = _resolve(client, kind, names, create=create)
+        targets, missing = _resolve(client, kind, names, create=create, add=add)
         current = None
         if chosen.criteria.filters:
             result = read_selection(client, chosen, console, verbose=verbose)
@@ -106,7 +107,7 @@ def _verb(add: bool) -> str:
 
 
 def _resolve(
-    client: "Client", kind: str, names: list[str], *, create: bool
+    client: "Client", kind: str, names: list[str], *, create: bool, add: bool
 ) -> tuple[list["Named"], list[str]]:
     """Each name's tag or group; with ``create``, stand-ins for the names nobody has yet."""
     from dexbulk.names import Named, UnknownName, resolve
@@ -118,9 +119,8 @@ def _resolve(
             targets.append(resolve(client.dex, kind, name, label=kind))
         except UnknownName as exc:
             if not create:
-                raise InvalidInput(
-                    exc.message, hint=f"--create makes a new {kind} named {name!r}"
-                ) from None
+                hint = f"--create makes a new {kind} named {name!r}" if add else exc.hint
+                raise InvalidInput(exc.message, hint=hint) from None
             targets.append(Named(NEW_ID.format(len(missing) + 1), name))
             missing.append(name)
     return targets, missing
@@ -147,51 +147,56 @@ def _nothing_selected(console: Any, described: str, guard: GuardArgs) -> ExitCod
 
 
 def _membership_command(kind: str, add: bool) -> Any:
-    many = kind == "tag"
+    """``tag add``, ``tag remove`` (many names), ``group add``, ``group remove`` (one name);
+    only the add commands have ``--create``."""
     verb = _verb(add)
-    to = "to" if add else "from"
-    example = (
-        f"dexbulk {kind} {verb} {'investor' if many else 'Team'} --from ids.txt"
-        if add
-        else f"dexbulk {kind} {verb} {'stale' if many else 'Team'} --all"
-    )
+    if kind == "tag":
+        names_type: Any = Annotated[list[str], _names_argument(kind, True)]
+        sample = "investor" if add else "stale"
+        summary = f"{verb.capitalize()} tags {'to' if add else 'from'} every selected contact"
+    else:
+        names_type = Annotated[str, _names_argument(kind, False)]
+        sample = "Board"
+        summary = (
+            "Add every selected contact to a group"
+            if add
+            else "Take every selected contact out of a group"
+        )
 
     def command(
-        names: Annotated[list[str], _names_argument(kind, many)],
-        select: SelectArgs,
-        send: SendArgs,
-        output: OutputArgs,
-        guard: GuardArgs,
-        create: Annotated[bool, _create_flag(kind)] = False,
-    ) -> ExitCode:
-        if not many and len(names) > 1:
-            raise InvalidInput(f"one group at a time: got {len(names)} names")
-        return _change(kind, add, names, select, send, output, guard, create)
+        names: Any, select: SelectArgs, send: SendArgs, output: OutputArgs, guard: GuardArgs,
+        create: bool = False,
+    ) -> ExitCode:  # fmt: skip
+        given = names if isinstance(names, list) else [names]
+        return _change(kind, add, given, select, send, output, guard, create)
 
-    if not add:
-        # --create only makes sense when adding; the remove commands do not show it.
-        def command_without_create(
-            names: Annotated[list[str], _names_argument(kind, many)],
-            select: SelectArgs,
-            send: SendArgs,
-            output: OutputArgs,
-            guard: GuardArgs,
-        ) -> ExitCode:
-            return command(names, select, send, output, guard)
-
-        chosen: Any = command_without_create
-    else:
-        chosen = command
-    chosen.__name__ = f"{kind}_{verb}"
-    which = "tags" if many else "group"
-    chosen.__doc__ = (
-        f"{verb.capitalize()} {which} {to} every selected contact, by name.\n\n"
+    parameters = [
+        inspect.Parameter("names", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=names_type),
+        *(
+            inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=group)
+            for name, group in (
+                ("select", SelectArgs), ("send", SendArgs), ("output", OutputArgs),
+                ("guard", GuardArgs),
+            )
+        ),
+    ]  # fmt: skip
+    if add:
+        parameters.append(
+            inspect.Parameter(
+                "create", inspect.Parameter.KEYWORD_ONLY, default=False,
+                annotation=Annotated[bool, _create_flag(kind)],
+            )
+        )  # fmt: skip
+    command.__signature__ = inspect.Signature(parameters, return_annotation=ExitCode)  # type: ignore[attr-defined]
+    command.__name__ = f"{kind}_{verb}"
+    command.__doc__ = (
+        f"{summary}, by name.\n\n"
         f"Names match exactly, ignoring case; an unknown name lists close ones. Contacts that "
         f"{'already have' if add else 'do not have'} the {kind} are not sent.\n\n"
-        f"Example: [bold]{example}[/bold]  ·  "
-        f"[bold]dexbulk {kind} {verb} {'investor' if many else 'Team'} --where company=Acme[/bold]"
+        f"Example: [bold]dexbulk {kind} {verb} {sample} --from ids.txt[/bold]  ·  "
+        f"[bold]dexbulk {kind} {verb} {sample} --where company=Acme[/bold]"
     )
-    return selection_options(sending_options(output_options(guard_options(chosen))))
+    return selection_options(sending_options(output_options(guard_options(command))))
 
 
 FormatOption = Annotated[
