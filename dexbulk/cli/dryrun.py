@@ -62,6 +62,11 @@ def overview_rows(document: Mapping[str, Any]) -> list[tuple[str, str]]:
     """``(label, text)`` rows of the overview; every text is printable already."""
     selected, duplicates = document["selected"], document["duplicates"]
     contacts = f"{selected:,}"
+    preview = document.get("preview")
+    if preview:  # the read left out contacts already right: say so beside the count
+        contacts += " to change"
+        if preview.get("unchanged"):
+            contacts += f", {preview['unchanged']:,} unchanged (not sent)"
     if duplicates:
         contacts += f" ({_count(duplicates, 'duplicate')} dropped)"
     sources = [printable(str(s), keep="") for s in document.get("sources") or ()]

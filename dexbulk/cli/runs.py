@@ -21,6 +21,8 @@ from dexbulk.cli.options import (
 from dexbulk.errors import ExitCode, InvalidInput
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from dexbulk.journal import RunState
 
 RunId = Annotated[
@@ -115,7 +117,23 @@ def _continue(run_id: str, mode: str, send: SendArgs, output: OutputArgs) -> Exi
     with lock:
         run = read_run(path)
         run.check_resumable()
+        _check_not_undone(run, mode, path.parent)
         return _send_rest(run, mode, send, output, e)
+
+
+def _check_not_undone(run: "RunState", mode: str, runs_dir: "Path") -> None:
+    """A run that was undone is not finished later: that would send part of a change taken back
+    (and 'runs' would still call it undone)."""
+    from dexbulk.undo import undo_links
+
+    undone_by = undo_links(runs_dir).get(run.run_id)
+    if undone_by:
+        raise InvalidInput(
+            f"run {run.run_id} was undone by {undone_by[-1]}; {mode} would send part of a "
+            "change you took back",
+            hint="to make the change after all, run its command again (see: dexbulk runs show "
+            f"{run.run_id})",
+        )
 
 
 def _send_rest(run: "RunState", mode: str, send: SendArgs, output: OutputArgs, e: Env) -> ExitCode:

@@ -63,6 +63,7 @@ def undo(
     """
     from dexbulk.cli.context import send_plan
     from dexbulk.journal import default_runs_dir, load_run
+    from dexbulk.text import printable
     from dexbulk.undo import check_undoable, undo_ids, undo_links
 
     e = Env()
@@ -70,6 +71,15 @@ def undo(
     run = load_run(runs_dir, run_id)
     check_undoable(run)
     console = e.console(output)
+    if not output.quiet:
+        # 'undo last' must say which run it takes back before it reads or asks anything.
+        summary = run.summary()
+        console.print(
+            f"undoing run {run.run_id}: {printable(str(summary['command']))} "
+            f"({summary['updated']:,} contacts updated, started {summary['at']})",
+            markup=False,
+            soft_wrap=True,
+        )
     undone_by = undo_links(runs_dir).get(run.run_id)
     if undone_by:
         console.print(

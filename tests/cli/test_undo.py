@@ -104,7 +104,7 @@ def test_undo_puts_back_what_a_run_replaced_and_lists_a_conflict(book: Book) -> 
         "conflicts": [{"contactId": B, "field": "company", "wrote": "NewCo", "now": "Other",
                        "prior": "OldCo"}],
     }  # fmt: skip
-    assert undone.stderr.splitlines()[:2] == [
+    assert undone.stderr.splitlines()[1:3] == [
         f"1 field changed since run {run_id}: left alone (--force overwrites them):",
         f'  {B} company: the run wrote "NewCo", now "Other", before the run "OldCo"',
     ]
@@ -113,7 +113,7 @@ def test_undo_puts_back_what_a_run_replaced_and_lists_a_conflict(book: Book) -> 
     assert listed[document["runId"]]["undoOf"] == run_id
     forced = invoke("undo", run_id, "--force", "--no-progress")
     assert forced.code == 0, forced
-    assert forced.stderr.startswith(f"warning: run {run_id} was already undone by ")
+    assert forced.stderr.splitlines()[1].startswith(f"warning: run {run_id} was already undone by ")
     assert f"1 field changed since run {run_id}: overwritten (--force):" in forced.stderr
     assert book.contacts == START
 

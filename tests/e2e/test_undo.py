@@ -286,3 +286,24 @@ def test_a_no_read_run_cannot_be_undone(sandbox: Sandbox, dexbulk: Dexbulk) -> N
     assert api.stats() == stats, "not a request"
     row = dexbulk("runs", api=api).stdout.splitlines()[1].split("\t")
     assert row[6] == "no (--no-read)"
+
+
+def test_an_undone_run_is_not_resumed_and_undo_says_which_run(
+    sandbox: Sandbox, dexbulk: Dexbulk, tmp_path: Path
+) -> None:
+    api = sandbox()
+    ids = str(write_ids(tmp_path / "ids.txt", some_ids(api, 10)))
+    canary = dexbulk("set", "job_title=Canary", "--from", ids, "--stop-after", "3", "--json",
+                     *QUIET, api=api)  # fmt: skip
+    assert canary.code == 0, canary
+    run_id = canary.json()["runId"]
+    undone = dexbulk("undo", "last", *QUIET, api=api)
+    assert undone.code == 0, undone
+    assert f"undoing run {run_id}: set job_title=Canary (3 contacts updated" in undone.stderr
+    original = book(api)
+    puts = api.stats()["put_items"]
+    resumed = dexbulk("resume", run_id, api=api)
+    assert resumed.code == 2, resumed
+    assert f"was undone by {undone.stderr.split('(run ')[-1].split(')')[0]}" in resumed.stderr
+    assert api.stats()["put_items"] == puts
+    assert book(api) == original
