@@ -26,8 +26,19 @@ from dexbulk.errors import InvalidInput
 from dexbulk.plan import CHANNELS, MEMBERSHIP, Plan, Update
 from dexbulk.runlock import holder
 
-FORMAT = 2
-"""Journals written since the plan is sealed; older ones have no ``format`` in ``start``."""
+FORMAT = 3
+"""Journals written since the plan is sealed; older ones have no ``format`` in ``start``.
+Since format 3 the seal also covers what the start record says is sent to every contact."""
+
+SEALED_START = ("patch", "channel", "labels", "undo_of")
+"""The start record's fields that decide what is sent: a hand-edited one breaks the seal."""
+
+
+def sealed_start(start: dict[str, Any]) -> bytes:
+    """The bytes of the start record the seal covers (format 3 and later)."""
+    fields = {key: start.get(key) for key in SEALED_START}
+    return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
 
 INCOMPLETE = "incomplete"
 RUNNING = "running"
@@ -180,6 +191,9 @@ class _Reader:
         if record.get("channel", "contacts") not in CHANNELS:
             raise _Bad(f"line 1: channel {record.get('channel')!r} is not one this version knows")
         self.run = RunState(self.path.stem, self.path, record, [])
+        version = record.get("format")
+        if _is_int(version) and version >= 3:
+            self.digest.update(sealed_start(record))
 
     def _plan(self, number: int, kind: str, record: dict[str, Any], raw: bytes) -> None:
         run = self._run()

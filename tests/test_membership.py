@@ -234,3 +234,18 @@ def test_after_a_short_count_only_contacts_that_now_hold_the_tag_are_confirmed(
     assert outcome.count == 1
     assert sender.existing_ids([A, B]) == {A}
     assert json.loads(api.calls[1].request.body or b"")["select"] == ["id", "tags"]
+
+
+def test_a_membership_journal_switched_to_the_contacts_channel_is_never_resumed(
+    tmp_path: Path,
+) -> None:
+    """Sent as fields, 'tag:<uuid>' would be rejected for every contact (479 requests)."""
+    plan = membership_plan(Selection((A, B)), [Named(TAG, "investor")], "tag", True, "tag add")
+    journal = Journal.create(tmp_path, plan, argv=["dexbulk"], api_url=API, options={})
+    journal.close()
+    text = journal.path.read_text().replace('"channel":"membership"', '"channel":"contacts"', 1)
+    journal.path.write_text(text)
+    run = read_run(journal.path)
+    assert run.state == "incomplete"
+    with pytest.raises(InvalidInput, match="cannot be resumed"):
+        run.check_resumable()
