@@ -192,7 +192,7 @@ class _Reader:
             raise _Bad(f"line 1: channel {record.get('channel')!r} is not one this version knows")
         self.run = RunState(self.path.stem, self.path, record, [])
         version = record.get("format")
-        if _is_int(version) and version >= 3:
+        if isinstance(version, int) and not isinstance(version, bool) and version >= 3:
             self.digest.update(sealed_start(record))
 
     def _plan(self, number: int, kind: str, record: dict[str, Any], raw: bytes) -> None:
