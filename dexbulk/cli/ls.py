@@ -24,6 +24,7 @@ from dexbulk.cli.options import (
 )
 from dexbulk.errors import ExitCode, InvalidInput
 from dexbulk.inputs.sheets import EXPORT_MARK
+from dexbulk.text import escape_json_text
 
 FORMATS = ("table", "ids", "csv", "jsonl", "json")
 DEFAULT_COLUMNS = ("id", "full_name", "company", "job_title", "tags")
@@ -128,10 +129,11 @@ def write(
         stream.writelines(f"{c.get('id')}\n" for c in contacts)
     elif fmt == "jsonl":
         for contact in contacts:
-            stream.write(json.dumps(_pick(contact, columns), ensure_ascii=False) + "\n")
+            stream.write(escape_json_text(json.dumps(_pick(contact, columns), ensure_ascii=False)))
+            stream.write("\n")
     elif fmt == "json":
         items = [_pick(c, columns) for c in contacts]
-        stream.write(json.dumps(items, indent=2, ensure_ascii=False) + "\n")
+        stream.write(escape_json_text(json.dumps(items, indent=2, ensure_ascii=False)) + "\n")
     elif fmt == "csv":
         writer = csv.writer(stream, lineterminator="\n")
         names = tuple(columns or DEFAULT_COLUMNS)
