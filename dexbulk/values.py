@@ -164,6 +164,10 @@ def _check_text(value: str, path: str) -> str:
     if len(value) > MAX_TEXT_CHARS:
         problem = f"{len(value):,} characters, over the limit of {MAX_TEXT_CHARS:,} for text"
         raise _fail(path, f"{quote(value)} is {problem}")
+    return _check_unicode(value, path)
+
+
+def _check_unicode(value: str, path: str) -> str:
     if not value.isascii() and _SURROGATE.search(value):
         # A byte of an argument that is not UTF-8 (Python reads it as \udc9b), or a lone
         # surrogate escaped in JSON: neither is text that Dex (or a UTF-8 body) can carry.
@@ -242,7 +246,7 @@ _STRING_RULES: dict[FieldKind, Callable[[Field, str, str], str]] = {
 def _any(value: object, path: str) -> JSON:
     """Accept any JSON value, checking it really is one (finite numbers, string keys)."""
     if isinstance(value, str):
-        return _check_text(value, path)
+        return _check_unicode(value, path)
     if value is None or isinstance(value, (bool, int)):
         return value
     if isinstance(value, float):
@@ -259,7 +263,7 @@ def _any(value: object, path: str) -> JSON:
 def _key(key: object, path: str) -> str:
     if not isinstance(key, str):
         raise _fail(path, f"keys must be strings (got {quote(key)})")
-    return _check_text(key, path)
+    return _check_unicode(key, path)
 
 
 def _typed(expected: str, test: Callable[[object], bool]) -> Validator:
