@@ -230,7 +230,11 @@ def send_plan(
                     files.write_unsent(plan, exc.status, _not_sent_because(exc))
                 if isinstance(exc, AuthRefused):
                     raise
-                hint = "nothing was sent; --no-read sends without reading current values first"
+                # No run was recorded either: 'dexbulk retry last' would pick an older one.
+                hint = (
+                    "nothing was sent and no run was recorded: run this command again once Dex "
+                    "answers (--no-read sends without reading current values first)"
+                )
                 message = exc.message
                 if not isinstance(exc, (Unreachable, NotDexApi)):  # those name URL and cause
                     message = f"reading current values: {message}"

@@ -106,7 +106,25 @@ def _continue(run_id: str, mode: str, send: SendArgs, output: OutputArgs) -> Exi
     with lock:
         run = read_run(path)
         run.check_resumable()
+        if run_id == "last" and not output.quiet:
+            # 'last' is the newest journal, which may not be the run just tried: a run that
+            # stopped before sending (its read failed) records none. Say which, before acting.
+            e.console(output).print(f"{mode} last: {_picked(run)}", markup=False)
         return _send_rest(run, mode, send, output, e)
+
+
+def _picked(run: "RunState") -> str:
+    """``run ID ('dexbulk star --from ids.txt', started 2026-12-01 10:23:04 UTC)``."""
+    from dexbulk.text import printable
+
+    argv = run.start.get("argv")
+    words = (
+        [str(a) for a in argv[1:]] if isinstance(argv, list) else [str(run.start.get("command"))]
+    )
+    command = printable(" ".join(["dexbulk", *words]), keep="")
+    command = command if len(command) <= 120 else command[:119] + "…"
+    at = str(run.start.get("at") or "at an unknown time").replace("T", " ")
+    return f"run {run.run_id} ('{command}', started {at.replace('+00:00', ' UTC')})"
 
 
 def _send_rest(run: "RunState", mode: str, send: SendArgs, output: OutputArgs, e: Env) -> ExitCode:

@@ -4,6 +4,7 @@ the config profile > the default; and which run `last` picked, said before actin
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,3 +71,27 @@ def test_resume_and_retry_send_to_flag_then_env_then_the_journal(
     assert again.code == 0, again
     assert _put_urls(api, start) == {expected}
     assert json.loads(again.stdout)["updated"] == 2
+
+
+@pytest.mark.parametrize("command", ["retry", "resume"])
+def test_last_says_which_run_it_picked_after_a_run_that_recorded_none(
+    api: responses.RequestsMock, command: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The journal keeps the process's command line: the one a shell would have given.
+    monkeypatch.setattr(sys, "argv", ["/usr/bin/dexbulk", "star", "--ids", f"{A},{B}"])
+    _failed_run(api)
+    run_id = json.loads(invoke("runs", "--json").stdout)[0]["runId"]
+    # The next attempt fails to read (Dex answers 500), so it sends nothing and records no run:
+    # 'last' is still the run before it, which the person must be told.
+    api.replace(responses.POST, f"{API}/contacts/filter", status=500, json={"error": True})
+    api.get(f"{API}/contacts/{A}", status=500, json={"error": True})
+    tried = invoke("set", "company=X", "--ids", A, "--max-attempts", "1")
+    assert tried.code == 4, tried
+    assert json.loads(invoke("runs", "--json").stdout)[0]["runId"] == run_id
+    again = invoke(command, "last")
+    assert again.code == 0, again
+    first = again.stderr.splitlines()[0]
+    assert first.startswith(f"{command} last: run {run_id} ('dexbulk star --ids {A},{B}', ")
+    assert first.endswith(" UTC)")
+    quiet = invoke(command, "last", "--quiet")
+    assert f"{command} last:" not in quiet.stderr
