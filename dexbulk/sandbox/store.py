@@ -304,8 +304,12 @@ def _picked(contact_id: str, names: list[str], values: Sequence[str | None]) -> 
     """A contact of just ``names`` from their JSON texts (None: the contact lacks the field)."""
     contact: Contact = {"id": contact_id}
     for name, value in zip(names, values, strict=True):
-        if value is not None:
-            contact[name] = json.loads(value)
+        if value is None:
+            continue
+        # Most values are strings without escapes: their text between the quotes is the value
+        # (half the cost of a read of two fields went to json.loads).
+        plain = value[:1] == '"' and "\\" not in value
+        contact[name] = value[1:-1] if plain else json.loads(value)
     return contact
 
 

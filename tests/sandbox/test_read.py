@@ -188,6 +188,25 @@ def test_a_selected_field_one_contact_holds_is_absent_from_the_others(
     ]
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"company": "Acme"},
+        {"company": ""},
+        {"company": 'say "hi" \\ Ünïcode\t😀'},
+        {"company": None, "starred": True, "birthday_year": 1990},
+        {"contact_emails": [{"email": "a@b.c", "label": "work", "ranking": 1}]},
+    ],
+)
+def test_a_selected_field_reads_back_as_written(
+    api: Api, sandbox: Sandbox, data: dict[str, Any]
+) -> None:
+    contact_id = sandbox.store.all_ids()[0]
+    api.data("PUT", "/contacts/", json=[{"contactId": contact_id, "data": data}])
+    body = {"where": {"in": [contact_id]}, "select": list(data)}
+    assert api.data("POST", "/contacts/filter", json=body)["items"] == [{"id": contact_id, **data}]
+
+
 def test_every_where_key_names_the_field_it_reads() -> None:
     assert set(query.WHERE_FIELDS) == set(query.WHERE)
 
