@@ -7,7 +7,7 @@ plan can be checked anywhere. :mod:`dexbulk.cli.dryrun` draws it for people.
 from __future__ import annotations
 
 from dexbulk.engine import SendOptions
-from dexbulk.plan import Plan
+from dexbulk.plan import MEMBERSHIP, Plan
 
 SAMPLE_SIZE = 5
 """How many contacts a plan shows as examples (``sample``)."""
@@ -57,6 +57,15 @@ def describe(
         if body
         else None,
     }
+    if plan.channel == MEMBERSHIP:
+        from dexbulk.membership import first_request
+
+        document["channel"] = plan.channel
+        document["labels"] = dict(plan.labels)
+        request = first_request(plan.first_body_updates(options.batch_size), api_url)
+        if request is not None:
+            auth = {"Authorization": "Bearer <redacted>", "Content-Type": "application/json"}
+            document["firstRequest"] = {**request, "headers": auth}
     if complete:
         document["contactIds"] = [u.contact_id for u in plan.updates]
         document["updates"] = [u.to_api() for u in plan.updates] if plan.patch is None else None

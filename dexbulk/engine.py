@@ -30,7 +30,7 @@ from dexbulk.batches import (
 )
 from dexbulk.errors import AuthRefused, ExitCode
 from dexbulk.journal import Journal, JournalError
-from dexbulk.plan import Plan, Update
+from dexbulk.plan import MEMBERSHIP, Plan, Update
 from dexbulk.settings import BATCH_SIZE, CONCURRENCY, MAX_ATTEMPTS, RATE, TIMEOUT
 
 if TYPE_CHECKING:
@@ -204,9 +204,14 @@ def send(
             limiter=RateLimiter(options.rate),
         )  # fmt: skip
     limiter = dex.transport.limiter
+    sender: Sender = dex
+    if plan.channel == MEMBERSHIP:
+        from dexbulk.membership import MembershipSender
+
+        sender = MembershipSender(dex)
     try:
         return execute(
-            plan, dex, options, journal=journal, progress=progress, stop=stop,
+            plan, sender, options, journal=journal, progress=progress, stop=stop,
             throttle_count=(lambda: limiter.throttles) if limiter is not None else None,
             retry_count=lambda: dex.retries, unchanged=unchanged, stop_after=stop_after,
         )  # fmt: skip

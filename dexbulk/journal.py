@@ -3,7 +3,9 @@
 Records, one per line, in order:
 
 * ``start``: run ID, time, version, journal ``format``, the command (the API key never), API
-  URL, send options, the plan's ``total``, the shared patch if there is one.
+  URL, send options, the plan's ``total``, the shared patch if there is one, the ``channel``
+  (field updates or membership), whether current values were ``read`` first (an undo needs
+  them), and ``undo_of``, the run an undo takes back.
 * ``ids`` / ``updates``: the plan, in chunks: contact IDs (with a shared patch) or whole
   ``{contactId, data}`` updates (per-contact data).
 * ``seal``: the plan is whole: how many contacts it holds and the SHA-256 of its lines. Written
@@ -47,6 +49,7 @@ from dexbulk.journal_read import (
     load_run,
     printable,
     read_run,
+    sealed_start,
 )
 from dexbulk.plan import Plan
 from dexbulk.runlock import RunInUse, RunLock
@@ -129,13 +132,17 @@ class Journal:
         self._fd: int | None = fd
         self._lock = lock
         self._broken: JournalError | None = None
+        self._start_record: dict[str, object] = {}
 
     @classmethod
     def create(
         cls, runs_dir: Path, plan: Plan, *, argv: Sequence[str], api_url: str,
-        options: Mapping[str, object],
+        options: Mapping[str, object], read: bool = False,
     ) -> Journal:  # fmt: skip
         """Start a new run: take its lock, write its plan, seal it. Nothing is sent before.
+
+        ``read`` says the run read current values first: its ``before`` records follow, and
+        it can be undone (:mod:`dexbulk.undo`).
 
         Raises :class:`JournalError` (nothing sent) when the journal cannot be written.
         """
@@ -145,7 +152,7 @@ class Journal:
         except OSError as exc:
             raise _cannot(runs_dir, exc, "nothing was sent") from None
         try:
-            journal._write_plan(plan, argv, api_url, options)
+            journal._write_plan(plan, argv, api_url, options, read)
         except JournalError as exc:
             journal.close()
             with contextlib.suppress(OSError):
@@ -174,16 +181,20 @@ class Journal:
         raise FileExistsError(f"no free run ID in {runs_dir}")  # pragma: no cover
 
     def _write_plan(
-        self, plan: Plan, argv: Sequence[str], api_url: str, options: Mapping[str, object]
-    ) -> None:
-        self._write({
+        self, plan: Plan, argv: Sequence[str], api_url: str, options: Mapping[str, object],
+        read: bool,
+    ) -> None:  # fmt: skip
+        self._start_record = {
             "type": "start", "run_id": self.run_id, "at": _now(), "version": __version__,
             "format": FORMAT, "command": printable(plan.command), "argv": safe_argv(argv),
             "api_url": api_url, "options": dict(options), "total": plan.total,
             "duplicates": plan.duplicates, "sources": list(plan.sources),
             "patch": dict(plan.patch) if plan.patch is not None else None,
-        }, sync=False)  # fmt: skip
-        digest = hashlib.sha256()
+            "channel": plan.channel, "read": read, "undo_of": plan.undo_of,
+            "labels": dict(plan.labels),
+        }  # fmt: skip
+        self._write(self._start_record, sync=False)
+        digest = hashlib.sha256(sealed_start(self._start_record))
         for start in range(0, plan.total, _CHUNK):
             chunk = plan.updates[start : start + _CHUNK]
             record: dict[str, object]

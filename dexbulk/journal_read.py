@@ -23,11 +23,22 @@ from typing import Any
 from dexbulk.batches import ContactResult, ContactState
 from dexbulk.configfile import show_path
 from dexbulk.errors import InvalidInput
-from dexbulk.plan import Update
+from dexbulk.plan import CHANNELS, MEMBERSHIP, Plan, Update
 from dexbulk.runlock import holder
 
-FORMAT = 2
-"""Journals written since the plan is sealed; older ones have no ``format`` in ``start``."""
+FORMAT = 3
+"""Journals written since the plan is sealed; older ones have no ``format`` in ``start``.
+Since format 3 the seal also covers what the start record says is sent to every contact."""
+
+SEALED_START = ("patch", "channel", "labels", "undo_of")
+"""The start record's fields that decide what is sent: a hand-edited one breaks the seal."""
+
+
+def sealed_start(start: dict[str, Any]) -> bytes:
+    """The bytes of the start record the seal covers (format 3 and later)."""
+    fields = {key: start.get(key) for key in SEALED_START}
+    return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
 
 INCOMPLETE = "incomplete"
 RUNNING = "running"
@@ -52,6 +63,44 @@ class RunState:
     """Why the plan cannot be trusted whole, when it cannot: the run is then ``incomplete``."""
     before: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Each contact's values just before the run, as read from Dex (empty with --no-read)."""
+    unknown: dict[str, list[str]] = field(default_factory=dict)
+    """Per contact, the fields the run changed whose prior value Dex did not give."""
+
+    @property
+    def channel(self) -> str:
+        """How the run sent its updates: ``contacts`` or ``membership`` (older: contacts)."""
+        channel = self.start.get("channel")
+        return channel if isinstance(channel, str) else "contacts"
+
+    @property
+    def undo_of(self) -> str | None:
+        """The run this run took back, when it was an undo."""
+        value = self.start.get("undo_of")
+        return value if isinstance(value, str) else None
+
+    @property
+    def read_before(self) -> bool:
+        """Whether the run read current values before sending (and so kept prior values).
+
+        Journals older than the ``read`` mark read them when they hold ``before`` records."""
+        read = self.start.get("read")
+        return bool(self.before) if read is None else read is True
+
+    def plan(self, updates: list[Update] | None = None) -> Plan:
+        """The run's plan again (or ``updates`` of it), sent the way it was: channel and all."""
+        patch = self.start.get("patch")
+        return Plan(
+            self.updates if updates is None else updates, str(self.start.get("command")),
+            patch=patch, channel=self.channel, undo_of=self.undo_of, labels=self.labels,
+        )  # fmt: skip
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Names of the tags and groups a membership run changed, by key (``tag:<uuid>``)."""
+        labels = self.start.get("labels")
+        if not isinstance(labels, dict):
+            return {}
+        return {str(k): str(v) for k, v in labels.items()}
 
     @property
     def pending(self) -> list[Update]:
@@ -122,7 +171,10 @@ class _Reader:
                 for item in record["items"]:
                     if not isinstance(item["data"], dict):
                         raise TypeError
+                    unknown = [_text(name) for name in item.get("unknown", [])]
                     run.before[_text(item["contactId"])] = item["data"]
+                    if unknown:
+                        run.unknown[_text(item["contactId"])] = unknown
             # Other types are from a later version: nothing to settle.
         except (KeyError, TypeError, ValueError, AttributeError, IndexError):
             raise _Bad(f"line {number}: a malformed {kind!r} record") from None
@@ -136,20 +188,30 @@ class _Reader:
             raise TypeError
         if not isinstance(record.get("argv", []), list):
             raise TypeError
+        if record.get("channel", "contacts") not in CHANNELS:
+            raise _Bad(f"line 1: channel {record.get('channel')!r} is not one this version knows")
         self.run = RunState(self.path.stem, self.path, record, [])
+        version = record.get("format")
+        if _is_int(version) and version >= 3:
+            self.digest.update(sealed_start(record))
 
     def _plan(self, number: int, kind: str, record: dict[str, Any], raw: bytes) -> None:
         run = self._run()
         if self.sealed or self.plan_ids is not None:
             self.problems.append(f"line {number}: part of a plan after the plan had ended")
         self.digest.update(raw)
+        membership = run.channel == MEMBERSHIP
         if kind == "ids":
             patch = run.start.get("patch") or {}
+            if membership:
+                _check_membership(patch)
             run.updates.extend(Update(_text(cid), patch) for cid in record["ids"])
         else:
             for item in record["items"]:
                 if not isinstance(item["data"], dict):
                     raise TypeError
+                if membership:
+                    _check_membership(item["data"])
                 run.updates.append(Update(_text(item["contactId"]), item["data"]))
 
     def _seal(self, number: int, record: dict[str, Any]) -> None:
@@ -225,6 +287,17 @@ class _Reader:
             run.problem = self.problems[0]
             run.state = INCOMPLETE
         return run
+
+
+def _check_membership(data: dict[str, Any]) -> None:
+    """A membership plan's data object, or TypeError (a malformed record): a journal edited by
+    hand must not send a change nobody planned."""
+    from dexbulk.membership import check_data
+
+    try:
+        check_data(data)
+    except InvalidInput:
+        raise TypeError from None
 
 
 def _failure(item: list[Any]) -> ContactResult:

@@ -21,6 +21,10 @@ if TYPE_CHECKING:
 Item = dict[str, Any]
 
 
+class UnknownName(InvalidInput):
+    """No tag or group has that name (``--create`` makes one, where a command offers it)."""
+
+
 @dataclass(frozen=True)
 class Named:
     """A tag or group, resolved: its ID and the name it was asked for by."""
@@ -29,13 +33,16 @@ class Named:
     name: str
 
 
-def resolve(dex: Dex, kind: str, name: str) -> Named:
-    """A tag or group by name: Dex's search, then an exact match ignoring case. An ID is used as
-    it is. Unknown → InvalidInput listing close names; two of the same name → both, with IDs."""
+def resolve(dex: Dex, kind: str, name: str, *, label: str | None = None) -> Named:
+    """A tag or group by name: Dex's search, then an exact match ignoring case. An ID must be
+    one of the user's tags (or groups). Unknown → InvalidInput listing close names; two of the
+    same name → both, with IDs.
+    ``label`` is how messages name it (``--tag 'vip'`` unless told, e.g. ``tag 'vip'``)."""
+    said = f"{label or '--' + kind} {quote(name)}"
+    search: Callable[[str], list[Item]] = dex.search_tags if kind == "tag" else dex.search_groups
     uuid = normalize_uuid(name)
     if uuid is not None:
-        return Named(uuid, name)
-    search: Callable[[str], list[Item]] = dex.search_tags if kind == "tag" else dex.search_groups
+        return _by_id(search, kind, uuid, said)
     found = search(name)
     wanted = name.strip().casefold()
     exact = {
@@ -49,12 +56,25 @@ def resolve(dex: Dex, kind: str, name: str) -> Named:
     if exact:
         listed = ", ".join(f"{quote(i.get('name'))} ({k})" for k, i in exact.items())
         raise InvalidInput(
-            f"--{kind} {quote(name)} is ambiguous: {listed}",
-            hint=f"pass the {kind}'s ID instead: --{kind} ID",
+            f"{said} is ambiguous: {listed}",
+            hint=f"pass the {kind}'s ID instead of its name",
         )
     close = _close_names(search, name, found)
     maybe = f" (did you mean {', '.join(quote(n) for n in close)}?)" if close else ""
-    raise InvalidInput(f"--{kind} {quote(name)}: no such {kind} in Dex{maybe}")
+    raise UnknownName(f"{said}: no such {kind} in Dex{maybe}")
+
+
+def _by_id(search: Callable[[str], list[Item]], kind: str, uuid: str, said: str) -> Named:
+    """A tag or group given by ID, checked against the whole list (one search for everything),
+    so a mistyped ID is exit 2 before anything is sent, not a failure per contact. When Dex's
+    search lists nothing at all, it cannot tell: the ID is used as it is."""
+    listed = search("")
+    for item in listed:
+        if str(item.get("id", "")).lower() == uuid:
+            return Named(uuid, str(item.get("name", uuid)))
+    if not listed:
+        return Named(uuid, uuid)
+    raise UnknownName(f"{said}: no {kind} has this ID in Dex")
 
 
 def _close_names(search: Callable[[str], list[Item]], name: str, found: list[Item]) -> list[str]:

@@ -20,6 +20,12 @@ from dexbulk.fields import FIELDS, FieldKind, lookup, suggest
 from dexbulk.limits import MAX_BODY_BYTES, check_tree, load_json, size_text
 from dexbulk.values import JSON, coerce, is_uuid, normalize_uuid, quote, validate, validate_data
 
+CONTACTS = "contacts"
+"""The channel of field updates: ``PUT /v1/contacts/``."""
+MEMBERSHIP = "membership"
+"""The channel of tag and group changes: their own bulk endpoints."""
+CHANNELS = (CONTACTS, MEMBERSHIP)
+
 IDS_HINT = "contact IDs go after --ids (--ids ID,ID) or in a file (--from FILE)"
 """The hint for a contact ID typed where a field or item was expected."""
 
@@ -103,6 +109,14 @@ class Plan:
     """The shared data object when every contact gets the same one."""
     duplicates: int = 0
     sources: tuple[str, ...] = field(default=())
+    channel: str = CONTACTS
+    """How the updates are sent: ``contacts`` (``PUT /v1/contacts/``, data objects) or
+    ``membership`` (tag and group endpoints; each update's data is a
+    :mod:`dexbulk.membership` operation)."""
+    undo_of: str | None = None
+    """The run this plan takes back, when it is an undo."""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """Names of the tags and groups a membership plan's keys (``tag:<uuid>``) stand for."""
 
     @classmethod
     def for_ids(
@@ -136,8 +150,11 @@ class Plan:
 
     def first_body(self, batch_size: int) -> list[dict[str, JSON]]:
         """The body of the first request, exactly as it will be sent."""
-        first = next(cut(self.updates, lambda: batch_size), [])
-        return [u.to_api() for u in first]
+        return [u.to_api() for u in self.first_body_updates(batch_size)]
+
+    def first_body_updates(self, batch_size: int) -> list[Update]:
+        """The updates of the first request."""
+        return next(cut(self.updates, lambda: batch_size), [])
 
 
 def encoded_size(update: Update) -> int:

@@ -22,11 +22,12 @@ import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from dexbulk.fields import FIELDS
-from dexbulk.plan import Plan, Update
+from dexbulk.membership import holds, is_membership_key, read_fields
+from dexbulk.plan import MEMBERSHIP, Plan, Update
 from dexbulk.values import JSON
 from dexbulk.where import same_value
 
@@ -104,7 +105,7 @@ def compare(update: Update, current: Mapping[str, Any] | None) -> ContactChange:
     if current is None:
         before = dict.fromkeys(update.data, UNKNOWN)
         return ContactChange(update.contact_id, before, update.data, tuple(update.data), False)
-    before = {name: current.get(name, UNKNOWN) for name in update.data}
+    before = {name: _current(current, name) for name in update.data}
     changed = tuple(
         name for name, value in update.data.items() if not _same(name, before[name], value)
     )
@@ -113,7 +114,21 @@ def compare(update: Update, current: Mapping[str, Any] | None) -> ContactChange:
     return ContactChange(update.contact_id, before, update.data, changed, name=label)
 
 
+def _current(contact: Mapping[str, Any], name: str) -> Any:
+    """A field's value as Dex returned it; for a tag or group key, whether the contact holds it."""
+    if is_membership_key(name):
+        has = holds(contact, name)
+        return UNKNOWN if has is None else has
+    return contact.get(name, UNKNOWN)
+
+
 _KINDS = {name: field.kind for name, field in FIELDS.items() if name not in NOT_COMPARED}
+
+
+def same(name: str, have: Any, want: JSON) -> bool:
+    """Whether ``have`` (as Dex returned it, or :data:`UNKNOWN`) already is ``want`` for field
+    ``name``, compared the way the field's kind compares (dates, date-times, JSON)."""
+    return _same(name, have, want)
 
 
 def _same(name: str, have: Any, want: JSON) -> bool:
@@ -133,11 +148,14 @@ class Preview:
     changes: tuple[ContactChange, ...]
     reads: int = 0
     """Read requests it took."""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """Names of the tags and groups of a membership plan, by key (``tag:<uuid>``)."""
 
     @classmethod
     def of(cls, plan: Plan, current: Mapping[str, Mapping[str, Any]], reads: int = 0) -> Preview:
         """Compare every update of ``plan`` with ``current`` (contacts by lower-case ID)."""
-        return cls(tuple(compare(u, current.get(u.contact_id)) for u in plan.updates), reads)
+        changes = tuple(compare(u, current.get(u.contact_id)) for u in plan.updates)
+        return cls(changes, reads, plan.labels)
 
     @property
     def unchanged(self) -> int:
@@ -186,20 +204,45 @@ class Preview:
                 key = (name, _key(before), _key(after))
                 counts[key] += 1
                 values.setdefault(key, (before, after))
-        order = list(FIELDS)
-        ranked = sorted(counts.items(), key=lambda kv: (order.index(kv[0][0]), -kv[1]))
+        order = {name: index for index, name in enumerate(FIELDS)}
+        ranked = sorted(counts.items(), key=lambda kv: (order.get(kv[0][0], len(order)), -kv[1]))
         return [ChangeGroup(k[0], *values[k], count=n) for k, n in ranked]
 
     def before_records(self, plan: Plan) -> list[dict[str, object]]:
-        """Prior values of the fields ``plan`` changes, for the journal (values Dex returned)."""
+        """Prior values of the fields ``plan`` changes, for the journal (values Dex returned).
+
+        A changed field whose prior value Dex did not give (not returned, contact not found) is
+        named in ``unknown``, so an undo can tell it from a field the run did not change."""
         sending = {u.contact_id for u in plan.updates}
-        return [
-            {"contactId": c.contact_id, "data": {name: c.before[name] for name in known}}
+        records: list[dict[str, object]] = []
+        for c in self.changes:
+            if c.contact_id not in sending or not c.changed:
+                continue
+            known = {n: c.before[n] for n in c.changed if c.before[n] is not UNKNOWN}
+            record: dict[str, object] = {"contactId": c.contact_id, "data": known}
+            unknown = [n for n in c.changed if c.before[n] is UNKNOWN]
+            if unknown:
+                record["unknown"] = unknown
+            records.append(record)
+        return records
+
+    def rekeyed(self, renamed: Mapping[str, str]) -> Preview:
+        """The same preview with keys renamed (a tag created after the preview gets its ID)."""
+        if not renamed:
+            return self
+
+        def keys(values: Mapping[str, Any]) -> dict[str, Any]:
+            return {renamed.get(k, k): v for k, v in values.items()}
+
+        changes = tuple(
+            replace(
+                c, before=keys(c.before), after=keys(c.after),
+                changed=tuple(renamed.get(n, n) for n in c.changed),
+            )
             for c in self.changes
-            if c.found
-            and c.contact_id in sending
-            and (known := [n for n in c.changed if c.before[n] is not UNKNOWN])
-        ]
+        )  # fmt: skip
+        labels = {renamed.get(k, k): v for k, v in self.labels.items()}
+        return replace(self, changes=changes, labels=labels)
 
     def to_json(self) -> dict[str, object]:
         """The whole preview: counts, the groups, and every contact's before and after."""
@@ -250,7 +293,12 @@ def read_current(
 
 
 def fields_of(plan: Plan) -> list[str]:
-    """Every field the plan's updates set, in first-seen order: what the read asks for."""
+    """Every field the plan's updates set, in first-seen order: what the read asks for (for a
+    tag or group, the contact's ``tags`` or ``groups``)."""
     if plan.patch is not None:
-        return list(plan.patch)
-    return list(dict.fromkeys(name for u in plan.updates for name in u.data))
+        names = list(plan.patch)
+    else:
+        names = list(dict.fromkeys(name for u in plan.updates for name in u.data))
+    if plan.channel == MEMBERSHIP:
+        return read_fields(names)
+    return names

@@ -106,7 +106,7 @@ def test_groups_count_each_change_and_the_plan_drops_the_unchanged() -> None:
     assert len(document["contacts"]) == 5
 
 
-def test_before_records_hold_only_the_fields_changed_of_contacts_sent() -> None:
+def test_before_records_hold_the_fields_changed_of_contacts_sent_and_name_unknown_ones() -> None:
     current = {
         A: {"id": A, "company": "OldCo", "job_title": "CEO", "full_name": "Ada"},
         B: {"id": B, "company": "NewCo"},
@@ -114,7 +114,9 @@ def test_before_records_hold_only_the_fields_changed_of_contacts_sent() -> None:
     plan = plan_of(A, B, C, company="NewCo")
     preview = Preview.of(plan, current)
     assert preview.before_records(preview.plan(plan)) == [
-        {"contactId": A, "data": {"company": "OldCo"}}
+        {"contactId": A, "data": {"company": "OldCo"}},
+        # Not found by the read: its prior value is unknown, which an undo must tell.
+        {"contactId": C, "data": {}, "unknown": ["company"]},
     ]
 
 

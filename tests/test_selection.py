@@ -399,10 +399,20 @@ def test_an_ambiguous_tag_lists_both_with_ids(api: responses.RequestsMock, dex: 
     assert caught.value.message == (
         f"--tag 'Vip' is ambiguous: 'VIP' ({TAG_VIP}), 'vip' ({TAG_VIP_LIST})"
     )
-    assert caught.value.hint == "pass the tag's ID instead: --tag ID"
+    assert caught.value.hint == "pass the tag's ID instead of its name"
 
 
-def test_a_tag_id_is_used_as_it_is(api: responses.RequestsMock, dex: Dex) -> None:
+def test_a_tag_id_is_checked_against_the_users_tags(api: responses.RequestsMock, dex: Dex) -> None:
+    api.get(f"{API}/search/tags", json=tags_answer((TAG_VIP, "VIP"), (TAG_VIP_LIST, "vip")))
     api.post(FILTER_URL, json=page([person(A, tags=[{"id": TAG_VIP}])]))
     assert select_contacts(dex, Criteria.parse(tags=[TAG_VIP.upper()])).ids == [A]
-    assert [c.request.method for c in api.calls] == ["POST"]
+    assert [c.request.method for c in api.calls] == ["GET", "POST"]
+
+
+def test_a_tag_id_nobody_has_is_exit_2_before_any_read(
+    api: responses.RequestsMock, dex: Dex
+) -> None:
+    api.get(f"{API}/search/tags", json=tags_answer((TAG_VIP, "VIP")))
+    with pytest.raises(InvalidInput, match="no tag has this ID in Dex"):
+        select_contacts(dex, Criteria.parse(tags=[TAG_VIP_LIST]))
+    assert [c.request.method for c in api.calls] == ["GET"]

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from dexbulk import __version__
-from dexbulk.cli import admin, ls, runs, update
+from dexbulk.cli import admin, ls, membership, runs, undo, update
 from dexbulk.cli.errors import EXIT_CODES_EPILOG
 from dexbulk.cli.help import DexbulkCommand, DexbulkGroup
 from dexbulk.cli.options import RUNS_PANEL, TOOLS_PANEL, UPDATE_PANEL
@@ -64,6 +64,7 @@ def _register(app: typer.Typer, *, sandbox: bool) -> None:
     """Every command, in the order ``dexbulk --help`` lists them within each panel."""
     update.register(app)
     tool: dict[str, Any] = {"cls": DexbulkCommand, "rich_help_panel": TOOLS_PANEL}
+    membership.register(app, UPDATE_PANEL)
     app.command("ls", cls=DexbulkCommand, rich_help_panel=UPDATE_PANEL, epilog=EXIT_CODES_EPILOG)(
         ls.ls
     )
@@ -71,6 +72,7 @@ def _register(app: typer.Typer, *, sandbox: bool) -> None:
     run: dict[str, Any] = {**tool, "rich_help_panel": RUNS_PANEL, "epilog": EXIT_CODES_EPILOG}
     app.command("resume", **run)(runs.resume)
     app.command("retry", **run)(runs.retry)
+    app.command("undo", **run)(undo.undo)
     if sandbox:
         app.command("sandbox", **tool)(admin.sandbox_command())
     app.command("demo", **tool)(admin.demo)

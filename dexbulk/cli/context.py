@@ -10,10 +10,10 @@ import os
 import stat
 import sys
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
-from typing import IO, TYPE_CHECKING, TextIO
+from typing import IO, TYPE_CHECKING, Any, TextIO
 
 from dexbulk.batches import ContactResult, ContactState
 from dexbulk.cli.options import GuardArgs, OutputArgs, SendArgs
@@ -177,8 +177,23 @@ def connect(
         dex.close()
 
 
+@dataclass(frozen=True)
+class ReadPlan:
+    """A plan made once the client is open and the output files are ready (``undo`` makes its
+    plan from the values it reads then), with the contacts it read and what it adds to the
+    ``--json`` document."""
+
+    plan: Plan
+    current: Mapping[str, Mapping[str, object]]
+    report: Mapping[str, object]
+
+
+PlanFromRead = Callable[["Client"], "ReadPlan | None"]
+"""Makes the plan inside :func:`send_plan`; None: nothing to send (it has said why)."""
+
+
 def send_plan(
-    plan: Plan,
+    plan: Plan | PlanFromRead,
     send: SendArgs,
     output: OutputArgs,
     env: Env,
@@ -188,13 +203,18 @@ def send_plan(
     current: Mapping[str, Mapping[str, object]] | None = None,
     resume_of: tuple[str, str] | None = None,
     api_url: str | None = None,
+    prepare: Callable[[], Mapping[str, str]] | None = None,
 ) -> ExitCode:
     """Dry-run or send ``plan``, render the outcome, and return the exit code.
 
     With ``guard`` (the update commands), the plan is checked first (:mod:`dexbulk.cli.preview`):
     current values are read and shown before → after, unchanged contacts are left out, and a
     big change asks before it is sent. ``client`` is the command's open client, if it has one
-    (a filter selection), and ``current`` the contacts it has already read.
+    (a filter selection), and ``current`` the contacts it has already read. ``prepare`` runs
+    once the plan is checked and confirmed, just before it is journaled and sent (never on a
+    dry run): it makes what the plan names with stand-in keys (``--create``'s new tags) and
+    says which real key replaces each. ``plan`` may be a :data:`PlanFromRead` instead, called
+    once the output files are open, so bad paths still cost no request.
     """
     from dexbulk.cli import render
 
@@ -215,6 +235,12 @@ def send_plan(
 
         # Opened before anything is read or sent, so a bad path costs no request.
         files = None if output.dry_run else _Files(scope, output, env)
+        report: Mapping[str, object] = {}
+        if not isinstance(plan, Plan):
+            made = plan(open_client())
+            if made is None:
+                return ExitCode.OK
+            plan, current, report = made.plan, made.current, made.report
         checked = None
         if guard is not None:
             from dexbulk.cli.preview import check_plan
@@ -248,7 +274,7 @@ def send_plan(
             if checked is not None and checked.preview is not None:
                 document["preview"] = checked.preview.to_json()
             if output.json:
-                document = {**document, "ok": True, "exitCode": int(ExitCode.OK)}
+                document = {**document, **report, "ok": True, "exitCode": int(ExitCode.OK)}
                 render.write_json(env.stdout, document)
             else:
                 from dexbulk.cli.dryrun import render_plan
@@ -259,6 +285,8 @@ def send_plan(
 
                     render_preview(console, checked.preview)
             return ExitCode.OK
+        if prepare is not None:
+            plan, checked = _prepared(plan, checked, prepare())
         try:
             result = _execute(plan, open_client(), output, env, console, resume_of, checked)
         except (AuthRefused, JournalError) as exc:
@@ -270,7 +298,7 @@ def send_plan(
             raise
         files.write(result)
     if output.json:
-        render.write_json(env.stdout, render.run_document(result))
+        render.write_json(env.stdout, {**render.run_document(result), **report})
     if output.quiet:
         # --quiet drops the summary, not the errors: failed contacts and the way to finish.
         console = render.make_console(env.stderr, no_color=output.no_color)
@@ -282,6 +310,29 @@ def send_plan(
         verbose = output.verbose or output.debug
         render.render_outcome(console, result, plan.command, verbose=verbose)
     return result.exit_code
+
+
+def _prepared(
+    plan: Plan, checked: Checked | None, renamed: Mapping[str, str]
+) -> tuple[Plan, Checked | None]:
+    """``plan`` (and its preview) with the stand-in keys ``renamed``."""
+    from dataclasses import replace
+
+    from dexbulk.plan import Update
+
+    def rekey(data: Mapping[str, Any]) -> dict[str, Any]:
+        return {renamed.get(key, key): value for key, value in data.items()}
+
+    patch = rekey(plan.patch) if plan.patch is not None else None
+    updates = [
+        Update(u.contact_id, patch if patch is not None else rekey(u.data)) for u in plan.updates
+    ]
+    labels = {renamed.get(k, k): v for k, v in plan.labels.items()}
+    plan = replace(plan, updates=updates, patch=patch, labels=labels)
+    if checked is not None:
+        preview = checked.preview.rekeyed(renamed) if checked.preview is not None else None
+        checked = replace(checked, plan=plan, preview=preview)
+    return plan, checked
 
 
 def warn_foreign_host(stderr: IO[str], api_url: str) -> None:
@@ -354,9 +405,10 @@ def _execute(
     runs_dir = default_runs_dir(env.environ)
     if resume_of is None:
         # Takes the new run's lock and seals its plan before anything is sent.
+        read = checked is not None and checked.preview is not None
         journal = Journal.create(
             runs_dir, plan, argv=redact_argv(env.argv), api_url=client.target.api_url,
-            options=options.to_json(),
+            options=options.to_json(), read=read,
         )  # fmt: skip
         if checked is not None and checked.preview is not None:
             journal.record_before(checked.preview.before_records(plan))

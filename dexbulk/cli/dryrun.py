@@ -15,6 +15,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
+from dexbulk.membership import describe_change, is_membership_key
 from dexbulk.text import display_value, printable
 
 PlanSection = Callable[[Console, Mapping[str, Any]], None]
@@ -61,6 +62,11 @@ def overview_rows(document: Mapping[str, Any]) -> list[tuple[str, str]]:
     """``(label, text)`` rows of the overview; every text is printable already."""
     selected, duplicates = document["selected"], document["duplicates"]
     contacts = f"{selected:,}"
+    preview = document.get("preview")
+    if preview:  # the read left out contacts already right: say so beside the count
+        contacts += " to change"
+        if preview.get("unchanged"):
+            contacts += f", {preview['unchanged']:,} unchanged (not sent)"
     if duplicates:
         contacts += f" ({_count(duplicates, 'duplicate')} dropped)"
     sources = [printable(str(s), keep="") for s in document.get("sources") or ()]
@@ -72,11 +78,17 @@ def overview_rows(document: Mapping[str, Any]) -> list[tuple[str, str]]:
     )
     request = document.get("firstRequest") or {}
     url = request.get("url") or f"{document['apiUrl']}/contacts/"
+    method = request.get("method") or "PUT"
     return [
         ("contacts", contacts),
         ("change", change_text(document)),
         ("batches", batches),
-        ("request", f"PUT {printable(url, keep='')} (key redacted)"),
+        (
+            "request",
+            f"{method} {printable(url, keep='')} (key redacted)"
+            if request or selected
+            else "none: nothing to send",
+        ),
         ("sample", sample_text(document)),
     ]
 
@@ -84,6 +96,9 @@ def overview_rows(document: Mapping[str, Any]) -> list[tuple[str, str]]:
 def change_text(document: Mapping[str, Any]) -> str:
     """The change as ``field → value`` lines, or, per contact, which fields and how often."""
     data = document.get("data")
+    labels = document.get("labels")
+    if data is not None and labels is not None:  # a membership change
+        return "\n".join(printable(describe_change(k, v, labels)) for k, v in data.items())
     if data is not None:
         lines = [
             f"{name} → {display_value(value, limit=VALUE_LIMIT)}"
@@ -92,14 +107,22 @@ def change_text(document: Mapping[str, Any]) -> str:
         ]
         return "\n".join(lines) or "nothing"
     fields = document.get("fields") or {}
-    counted = ", ".join(f"{name} ({count:,})" for name, count in fields.items())
+    counted = ", ".join(f"{_field(name, labels)} ({count:,})" for name, count in fields.items())
     return f"per contact: {counted}" if counted else "nothing"
+
+
+def _field(name: str, labels: Mapping[str, str] | None) -> str:
+    """A field's name, or a tag or group by its name (``tag 'investor'``)."""
+    if labels is None or not is_membership_key(name):
+        return name
+    return printable(describe_change(name, True, labels)[2:])
 
 
 def sample_text(document: Mapping[str, Any]) -> str:
     """A few contacts of the plan (with their own change, when each has one)."""
     sample = document.get("sample") or []
     shared = document.get("data") is not None
+    labels = document.get("labels")
     lines = []
     for item in sample:
         contact_id = printable(str(item.get("contactId")), keep="")
@@ -107,7 +130,9 @@ def sample_text(document: Mapping[str, Any]) -> str:
             lines.append(contact_id)
         else:
             change = ", ".join(
-                f"{name} → {display_value(value, limit=VALUE_LIMIT // 2)}"
+                printable(describe_change(name, value, labels))
+                if labels is not None and is_membership_key(name)
+                else f"{name} → {display_value(value, limit=VALUE_LIMIT // 2)}"
                 for name, value in (item.get("data") or {}).items()
             )
             lines.append(f"{contact_id}  {change}")

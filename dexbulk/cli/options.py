@@ -239,6 +239,16 @@ def guard_options(command: F) -> F:
     return _with_group("guard", GuardArgs, _GUARD)(command)
 
 
+_CONFIRMING = ("stop_after", "yes", "expected_count")
+
+
+def confirm_options(command: F) -> F:
+    """Add the "Before sending" options of a command that must read first (``undo``): no
+    --no-read, no --include-unchanged; as ``guard: GuardArgs``."""
+    spec = {name: _GUARD[name] for name in _CONFIRMING}
+    return _with_group("guard", GuardArgs, spec)(command)
+
+
 def output_options(command: F) -> F:
     """Add the Output panel as ``output: OutputArgs``."""
     return _with_group("output", OutputArgs, _OUTPUT)(command)

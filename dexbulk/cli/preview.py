@@ -16,6 +16,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from dexbulk.errors import ExitCode, InvalidInput, MissingCredentials, NotDexApi, Unreachable
+from dexbulk.membership import describe_change, is_membership_key
+from dexbulk.plan import MEMBERSHIP
 from dexbulk.preview import NOT_COMPARED, UNKNOWN, Preview, fields_of, read_current
 
 if TYPE_CHECKING:
@@ -161,9 +163,15 @@ def render_groups(console: Console, preview: Preview, *, include_unchanged: bool
     console.print("[bold]Before → after[/bold]")
     width = len(f"{max([g.count for g in groups] + [preview.unchanged, 1]):,}")
     for group in groups[:GROUPS_SHOWN]:
+        if is_membership_key(group.field):
+            change = printable(describe_change(group.field, group.after, preview.labels))
+        else:
+            change = (
+                f"{group.field} {show(group.before, group.field)} → "
+                f"{show(group.after, group.field, after=True)}"
+            )
         console.print(
-            f"  {group.count:>{width},} contact{_s(group.count)}: {group.field} "
-            f"{show(group.before, group.field)} → {show(group.after, group.field, after=True)}",
+            f"  {group.count:>{width},} contact{_s(group.count)}: {change}",
             markup=False,
             soft_wrap=True,
         )
@@ -196,13 +204,23 @@ def render_samples(console: Console, preview: Preview) -> None:
     for change in samples:
         label = change.name or change.contact_id
         for index, name in enumerate(change.changed):
+            field, before, after = _sample_cells(
+                preview, name, change.before[name], change.after[name]
+            )
             table.add_row(
-                Text(printable(label) if index == 0 else ""),
-                name,
-                Text(show(change.before[name], name)),
-                Text(show(change.after[name], name, after=True)),
+                Text(printable(label) if index == 0 else ""), field, Text(before), Text(after)
             )
     console.print(table)
+
+
+def _sample_cells(preview: Preview, name: str, before: Any, after: Any) -> tuple[str, str, str]:
+    """A sample row's field, before and after; a tag or group shows by name, with yes/no."""
+    if not is_membership_key(name):
+        return name, show(before, name), show(after, name, after=True)
+    # "+ tag 'investor'" without its sign: the columns say before and after.
+    field = printable(describe_change(name, True, preview.labels)[2:])
+    had = "(not read)" if before is UNKNOWN else "yes" if before else "no"
+    return field, had, "yes" if after else "no"
 
 
 def render_preview(console: Console, preview: Preview) -> None:
@@ -214,7 +232,9 @@ def render_preview(console: Console, preview: Preview) -> None:
 def render_plan_line(console: Console, plan: Plan) -> None:
     """One line saying what a plan does, when no before → after was read."""
     what = "each its own change"
-    if plan.patch is not None:
+    if plan.patch is not None and plan.channel == MEMBERSHIP:
+        what = ", ".join(describe_change(k, v, plan.labels) for k, v in plan.patch.items())
+    elif plan.patch is not None:
         from dexbulk.plan import Patch
 
         what = Patch(plan.patch).describe()

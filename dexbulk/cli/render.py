@@ -15,7 +15,7 @@ dry-run plan by :mod:`dexbulk.cli.dryrun`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
 
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from dexbulk.engine import RunResult
     from dexbulk.fields import Field
     from dexbulk.journal import RunState
+    from dexbulk.undo import UndoStatus
 
 FAILURES_SHOWN = 10
 LARGE_RUN_CONTACTS = 1000
@@ -39,7 +40,8 @@ LARGE_RUN_SECONDS = 10.0
 """From this long a run, the summary table is shown even when all went well."""
 
 PAST_TENSE = {"star": "Starred", "unstar": "Unstarred", "archive": "Archived",
-              "unarchive": "Unarchived"}  # fmt: skip
+              "unarchive": "Unarchived", "tag add": "Tagged", "tag remove": "Untagged",
+              "group add": "Grouped", "group remove": "Ungrouped", "undo": "Reverted"}  # fmt: skip
 """What a command did, for the one-line summary; every other command "Updated" contacts."""
 
 
@@ -155,7 +157,8 @@ def summary_line(result: RunResult, command: str) -> str:
     if not done and result.unchanged and not result.run_id:
         many = "contact already holds" if result.unchanged == 1 else "contacts already hold"
         return f"✓ Nothing to change: {result.unchanged:,} {many} these values (nothing sent)"
-    verb = PAST_TENSE.get(command.split(" ", 1)[0], "Updated")
+    words = command.split(" ", 2)
+    verb = PAST_TENSE.get(" ".join(words[:2])) or PAST_TENSE.get(words[0], "Updated")
     line = f"✓ {verb} {done:,} contact{'' if done == 1 else 's'} in {elapsed(result.elapsed)}"
     if result.duplicates:
         line += f", {result.duplicates:,} duplicate{'' if result.duplicates == 1 else 's'} dropped"
@@ -254,11 +257,13 @@ def render_fields(console: Console, fields: Sequence[Field], *, advanced: bool) 
     render(console, fields, advanced=advanced)
 
 
-def render_runs(console: Console, runs: Sequence[RunState]) -> None:
+def render_runs(
+    console: Console, runs: Sequence[RunState], undo: Mapping[str, UndoStatus] | None = None
+) -> None:
     """``dexbulk runs``: recent runs, newest first (see :mod:`.tables`)."""
     from dexbulk.cli.tables import render_runs as render
 
-    render(console, runs)
+    render(console, runs, undo)
 
 
 def write_results(stream: IO[str], result: RunResult) -> None:

@@ -10,7 +10,7 @@ narrow for that and readable text besides, it is printed as aligned lines that r
 from __future__ import annotations
 
 import shlex
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,6 +25,7 @@ from dexbulk.text import printable
 if TYPE_CHECKING:
     from dexbulk.fields import Field
     from dexbulk.journal import RunState
+    from dexbulk.undo import UndoStatus
 
 
 KEY, FIXED, WRAP = "key", "fixed", "wrap"
@@ -144,26 +145,34 @@ def render_fields(console: Console, fields: Sequence[Field], *, advanced: bool) 
 RUN_COLUMNS = (
     Column("run", KEY), Column("state"), Column("total", justify="right"),
     Column("updated", justify="right"), Column("failed", justify="right"),
-    Column("not sent", justify="right"), Column("command", WRAP),
+    Column("not sent", justify="right"), Column("undo", FIXED), Column("command", WRAP),
 )  # fmt: skip
 
 
-def render_runs(console: Console, runs: Sequence[RunState]) -> None:
-    """``dexbulk runs``: recent runs, newest first."""
+def render_runs(
+    console: Console, runs: Sequence[RunState], undo: Mapping[str, UndoStatus] | None = None
+) -> None:
+    """``dexbulk runs``: recent runs, newest first; ``undo`` says whether each can be undone
+    and whether it was (:func:`dexbulk.undo.undo_status`; without it, only whether it can)."""
     if not runs:
         console.print("No runs yet.")
         return
+    from dexbulk.undo import undo_status
+
     rows = []
     for run in runs:
         s = run.summary()
+        status = (undo or {}).get(run.run_id) or undo_status(run, {})
         rows.append((run.run_id, s["state"], s["total"], s["updated"], s["failed"],
-                     s["notSent"], s["command"]))  # fmt: skip
+                     s["notSent"], status.text(), s["command"]))  # fmt: skip
     print_table(console, RUN_COLUMNS, rows)
 
 
-def render_run(console: Console, run: RunState) -> None:
+def render_run(
+    console: Console, run: RunState, undo: Mapping[str, UndoStatus] | None = None
+) -> None:
     """``dexbulk runs show``: the run's row, its command line, its journal, every failure."""
-    render_runs(console, [run])
+    render_runs(console, [run], undo)
     console.print(
         f"command line: {command_line(run.start.get('argv'))}", markup=False, soft_wrap=True
     )

@@ -159,13 +159,22 @@ def _sniff(first: str) -> str:
     text = first.strip()
     if text.startswith("["):
         return "json"
-    if text.startswith(("{", '"')):
+    if text.startswith("{") or (text.startswith('"') and _one_json_string(text)):
         return "jsonl"
     delimiter = sniff_delimiter(text)
     # "uuid,uuid" is a mistyped ID list, not a header: let plain lines report it as it is.
     if delimiter and normalize_uuid(text.split(delimiter)[0]) is None:
         return "tsv" if delimiter == "\t" else "csv"
     return "lines"
+
+
+def _one_json_string(text: str) -> bool:
+    """Whether a line is one JSON string (``"3c90…"``, JSON Lines of IDs), not a CSV header
+    whose cells are quoted (``"First Name","Contact ID"``, as many exports write them)."""
+    try:
+        return isinstance(json.loads(text), str)
+    except ValueError:
+        return False
 
 
 def _plain_lines(lines: Iterable[str], name: str, start: int, id_key: str | None) -> Iterator[str]:

@@ -122,7 +122,7 @@ def test_sections_follow_arguments_commands_panels_then_options() -> None:
     titles = [title for title, _ in sections(*context())]
     assert titles == ["Update contacts", "Tools", "Runs", "Options"]
     runs = dict(sections(*context("runs")))
-    assert [name for name, _ in runs["Commands"]] == ["show"]
+    assert [name for name, _ in runs["Commands"]] == ["show", "rm", "prune"]
 
 
 # -- the page -------------------------------------------------------------------------------------

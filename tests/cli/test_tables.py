@@ -38,8 +38,8 @@ def test_piped_tables_are_tab_separated_lines() -> None:
     con, out = piped()
     tables.render_runs(con, [run_state()])
     assert out.getvalue().splitlines() == [
-        "run\tstate\ttotal\tupdated\tfailed\tnot sent\tcommand",
-        f"{RUN_ID}\tcrashed\t0\t0\t0\t0\tset 'company=Acme Corp'",
+        "run\tstate\ttotal\tupdated\tfailed\tnot sent\tundo\tcommand",
+        f"{RUN_ID}\tcrashed\t0\t0\t0\t0\tno (--no-read)\tset 'company=Acme Corp'",
     ]
 
 
@@ -71,7 +71,7 @@ def test_a_wide_terminal_gets_a_table_and_a_narrow_one_aligned_lines() -> None:
     tables.render_runs(con, [run_state()])
     narrow = out.getvalue().splitlines()
     assert narrow[0].split() == ["run", "state", "total", "updated", "failed", "not", "sent",
-                                 "command"]  # fmt: skip
+                                 "undo", "command"]  # fmt: skip
     assert narrow[1].startswith(f"{RUN_ID}  crashed")
 
 

@@ -255,18 +255,24 @@ def dexbulk(
         env: dict[str, str] | None = None,
         timeout: float = 120,
         cwd: Path | None = None,
+        no_stdin: bool = False,
     ) -> Result:
+        """``no_stdin``: stdin is /dev/null, as from a terminal or a cron job: nothing piped,
+        so filters alone select (an empty pipe is an error)."""
         full_env = base_env(tmp_path)
         if api is not None:
             full_env.update({"DEX_API_URL": api.url, "DEX_API_KEY": TEST_KEY})
         full_env.update(env or {})
         where = cwd or tmp_path
         if as_process:
-            result = run_process(args, input=input, env=full_env, cwd=where, timeout=timeout)
+            result = run_process(
+                args, input=input, env=full_env, cwd=where, timeout=timeout, no_stdin=no_stdin
+            )
         else:
             result = run_in_process(
-                args, input=input, env=full_env, cwd=where, timeout=timeout, capfd=capfd
-            )
+                args, input=input, env=full_env, cwd=where, timeout=timeout, capfd=capfd,
+                no_stdin=no_stdin,
+            )  # fmt: skip
         assert TEST_KEY not in result.stdout, "the API key leaked to stdout"
         assert TEST_KEY not in result.stderr, "the API key leaked to stderr"
         return result
@@ -275,12 +281,14 @@ def dexbulk(
 
 
 def run_process(
-    args: Sequence[str], *, input: str | None, env: Mapping[str, str], cwd: Path, timeout: float
-) -> Result:
+    args: Sequence[str], *, input: str | None, env: Mapping[str, str], cwd: Path, timeout: float,
+    no_stdin: bool = False,
+) -> Result:  # fmt: skip
     """The installed console script in a child process."""
+    feed = {"stdin": subprocess.DEVNULL} if no_stdin else {"input": input or ""}
     proc = subprocess.run(
-        [str(DEXBULK), *args], input=input if input is not None else "",
-        capture_output=True, text=True, env=env, timeout=timeout, cwd=cwd,
+        [str(DEXBULK), *args], capture_output=True, text=True, env=env, timeout=timeout,
+        cwd=cwd, **feed,  # type: ignore[call-overload]
     )  # fmt: skip
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
@@ -297,6 +305,7 @@ def run_in_process(
     cwd: Path,
     timeout: float,
     capfd: pytest.CaptureFixture[str],
+    no_stdin: bool = False,
 ) -> Result:
     """``dexbulk *args`` in this process, seen from outside as the child process would be.
 
@@ -311,7 +320,9 @@ def run_in_process(
     them before it exits; and output written around ``sys.stdout``/``sys.stderr`` (straight to
     the file descriptors, which a child process's pipes would have caught) fails the run.
     """
-    stdin = io.TextIOWrapper(io.BytesIO((input or "").encode()), encoding="utf-8")
+    stdin: Any = io.TextIOWrapper(io.BytesIO((input or "").encode()), encoding="utf-8")
+    if no_stdin:
+        stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 (closed in the finally below)
     stdout = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", write_through=True)
     stderr = io.TextIOWrapper(
         io.BytesIO(), encoding="utf-8", errors="backslashreplace", write_through=True
@@ -323,6 +334,7 @@ def run_in_process(
             sys.stdin, sys.stdout, sys.stderr = stdin, stdout, stderr
             code = _exit_code(args, timeout)
     finally:
+        stdin.close()
         stray = capfd.readouterr()
         sys.stdout.write(before.out + stray.out)
         sys.stderr.write(before.err + stray.err)

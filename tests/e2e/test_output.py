@@ -233,9 +233,12 @@ def test_piped_tables_are_tab_separated_and_ids_whole(sandbox: Sandbox, dexbulk:
         "updated",
         "failed",
         "not sent",
+        "undo",
         "command",
     ]
-    assert row.split("\t") == [made, "completed", "1", "1", "0", "0", "set 'company=Acme Corp'"]
+    assert row.split("\t") == [
+        made, "completed", "1", "1", "0", "0", "yes", "set 'company=Acme Corp'",
+    ]  # fmt: skip
     assert fields.code == 0, fields
     [phone] = [line for line in fields.stdout.splitlines() if "phone" in line]
     assert phone.split("\t")[:2] == ["contact_phone_numbers", "list"]

@@ -453,3 +453,16 @@ def test_read_ids_refuses_a_json_array_over_the_document_limit(
 )
 def test_read_ids_refuses_deep_or_ambiguous_json(text: str, expected: str) -> None:
     assert read_error(text, name="ids.json").startswith(expected)
+
+
+def test_a_csv_whose_header_cells_are_quoted_is_read_as_csv() -> None:
+    """Many exports quote every header cell; the line is not a JSON string, so not JSON Lines."""
+    text = f'"First Name","Last Name","Contact ID"\n"Ana","Santos","{QUOTED_ID}"\n'
+    assert read(text, name="export.csv") == [QUOTED_ID]
+
+
+def test_json_lines_of_quoted_ids_are_still_json_lines() -> None:
+    assert read(f'"{QUOTED_ID}"\n', name="ids.jsonl") == [QUOTED_ID]
+
+
+QUOTED_ID = "3c90c3cc-0d44-4b50-8888-8dd25736052a"

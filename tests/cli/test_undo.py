@@ -1,0 +1,257 @@
+"""`dexbulk undo`, `runs rm` and `runs prune` through CliRunner, Dex mocked by ``responses``
+as a small address book that PUTs change (so a run and its undo can be compared)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import responses
+from typer.testing import CliRunner
+
+from dexbulk.cli.app import app
+from tests.conftest import TEST_KEY
+
+API = "https://api.test.getdex.com/v1"
+A = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
+B = "8df02237-1111-4b50-8888-8dd25736052b"
+C = "0a1b2c3d-2222-4b50-8888-8dd25736052c"
+START = {
+    A: {"id": A, "full_name": "Ada", "company": "OldCo", "job_title": "Dev"},
+    B: {"id": B, "full_name": "Bob", "company": "OldCo", "job_title": "CEO"},
+    C: {"id": C, "full_name": "Cy", "company": None, "job_title": None},
+}
+
+
+class Run:
+    def __init__(self, result: Any) -> None:
+        self.code: int = result.exit_code
+        self.stdout: str = result.stdout
+        self.stderr: str = result.stderr
+        assert TEST_KEY not in self.stdout + self.stderr
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+    def __repr__(self) -> str:
+        return f"Run({self.code}, stdout={self.stdout[-900:]!r}, stderr={self.stderr[-900:]!r})"
+
+
+def invoke(*args: str) -> Run:
+    env = {"DEX_API_URL": API, "DEX_API_KEY": TEST_KEY, "COLUMNS": "200", "NO_COLOR": "1"}
+    return Run(CliRunner().invoke(app, list(args), env=env))
+
+
+class Book:
+    """Dex as a dict: the filter reads it, a PUT changes it."""
+
+    def __init__(self, mock: responses.RequestsMock) -> None:
+        self.contacts = copy.deepcopy(START)
+        self.mock = mock
+        mock.add_callback(responses.POST, f"{API}/contacts/filter", callback=self.filter)
+        mock.add_callback(responses.PUT, f"{API}/contacts/", callback=self.put)
+
+    def filter(self, request: Any) -> tuple[int, dict[str, str], str]:
+        asked = json.loads(request.body)["where"]["in"]
+        items = [self.contacts[i] for i in asked if i in self.contacts]
+        return 200, {}, json.dumps({"error": False, "data": {"items": items}})
+
+    def put(self, request: Any) -> tuple[int, dict[str, str], str]:
+        body = json.loads(request.body)
+        for item in body:
+            self.contacts[item["contactId"]].update(item["data"])
+        return 200, {}, json.dumps({"error": False, "data": {"count": len(body)}})
+
+    @property
+    def requests(self) -> int:
+        return len(self.mock.calls)
+
+
+@pytest.fixture
+def book() -> Iterator[Book]:
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield Book(mock)
+
+
+def one_error_line(run: Run) -> str:
+    """The one error line (a hint may follow it)."""
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 or (len(lines) == 2 and lines[1].startswith("hint: ")), run
+    return lines[0]
+
+
+def runs_dir() -> Path:
+    return Path(os.environ["DEXBULK_STATE_DIR"]) / "runs"
+
+
+def test_undo_puts_back_what_a_run_replaced_and_lists_a_conflict(book: Book) -> None:
+    done = invoke("set", "company=NewCo", "--ids", f"{A},{B},{C}", "--json")
+    assert done.code == 0, done
+    run_id = done.json()["runId"]
+    book.contacts[B]["company"] = "Other"  # edited in Dex since
+    undone = invoke("undo", "last", "--json", "--no-progress")
+    assert undone.code == 0, undone
+    assert book.contacts == {**START, B: {**START[B], "company": "Other"}}
+    document = undone.json()
+    assert document["confirmed"] == 2
+    assert document["undo"] == {
+        "of": run_id, "contacts": 2, "forced": False, "cannotUndo": [],
+        "conflicts": [{"contactId": B, "field": "company", "wrote": "NewCo", "now": "Other",
+                       "prior": "OldCo"}],
+    }  # fmt: skip
+    assert undone.stderr.splitlines()[1:3] == [
+        f"1 field changed since run {run_id}: left alone (--force overwrites them):",
+        f'  {B} company: the run wrote "NewCo", now "Other", before the run "OldCo"',
+    ]
+    listed = {r["runId"]: r for r in invoke("runs", "--json").json()}
+    assert listed[run_id]["undoneBy"] == document["runId"]
+    assert listed[document["runId"]]["undoOf"] == run_id
+    forced = invoke("undo", run_id, "--force", "--no-progress")
+    assert forced.code == 0, forced
+    assert forced.stderr.splitlines()[1].startswith(f"warning: run {run_id} was already undone by ")
+    assert f"1 field changed since run {run_id}: overwritten (--force):" in forced.stderr
+    assert book.contacts == START
+
+
+def test_a_few_conflicts_are_shown_and_every_one_with_verbose(book: Book) -> None:
+    ids = [f"00000000-0000-4000-8000-{n:012d}" for n in range(8)]
+    for cid in ids:
+        book.contacts[cid] = {"id": cid, "company": "OldCo"}
+    assert invoke("set", "company=NewCo", "--ids", ",".join(ids), "--yes").code == 0
+    for cid in ids:
+        book.contacts[cid]["company"] = "Edited"
+    dry = invoke("undo", "last", "--dry-run")
+    assert dry.code == 0, dry
+    assert "8 fields changed since run" in dry.stderr
+    assert sum(1 for line in dry.stderr.splitlines() if line.startswith("  0000")) == 5
+    assert "  … and 3 more (-v lists every one; so does --json)" in dry.stderr
+    verbose = invoke("undo", "last", "--dry-run", "-v")
+    assert sum(1 for line in verbose.stderr.splitlines() if line.startswith("  0000")) == 8
+    assert "nothing to undo: nothing left to put back; nothing sent" in verbose.stderr
+
+
+@pytest.mark.parametrize("args", [("--no-read",), ("--no-read", "--dry-run")])
+def test_a_no_read_run_is_refused_in_one_line_sending_nothing(
+    book: Book, args: tuple[str, ...]
+) -> None:
+    done = invoke("set", "company=NewCo", "--ids", A, "--no-read", "--json")
+    assert done.code == 0, done
+    before = book.requests
+    refused = invoke("undo", "last", *args[1:])
+    assert refused.code == 2, refused
+    assert one_error_line(refused) == (
+        f"error: run {done.json()['runId']} was sent with --no-read: it kept no prior values, "
+        "so it cannot be undone"
+    )
+    assert book.requests == before
+    assert invoke("runs", "--json").json()[0]["undoable"] is False
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--results", "-", "--json"), "--results - and --json both want stdout"),
+        (("--failed-to", "/nonexistent/dir/failed.txt"), "/nonexistent/dir/failed.txt: cannot"),
+    ],
+)
+def test_bad_output_options_cost_no_request(
+    book: Book, args: tuple[str, ...], message: str
+) -> None:
+    assert invoke("set", "company=NewCo", "--ids", A).code == 0
+    before = book.requests
+    refused = invoke("undo", "last", *args)
+    assert refused.code == 2, refused
+    assert message in refused.stderr
+    assert book.requests == before
+
+
+def test_undo_of_an_unknown_run_is_exit_2(book: Book) -> None:
+    invoke("set", "company=NewCo", "--ids", A)
+    before = book.requests
+    refused = invoke("undo", "nope")
+    assert refused.code == 2
+    assert one_error_line(refused).startswith("error: no run 'nope' in ")
+    assert book.requests == before
+
+
+def test_the_runs_table_has_an_undo_column(book: Book) -> None:
+    invoke("set", "company=NewCo", "--ids", A)
+    invoke("set", "job_title=X", "--ids", A, "--no-read")
+    table = invoke("runs").stdout.splitlines()
+    assert table[0].split("\t")[6] == "undo"
+    assert [line.split("\t")[6] for line in table[1:]] == ["no (--no-read)", "yes"]
+
+
+# -- deleting journals -----------------------------------------------------------------------------
+
+
+def three_runs() -> list[str]:
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        Book(mock)
+        return [
+            invoke("set", f"job_title=T{n}", "--ids", A, "--json").json()["runId"] for n in range(3)
+        ]
+
+
+def test_runs_rm_deletes_the_runs_named_and_prints_them() -> None:
+    ids = three_runs()
+    gone = invoke("runs", "rm", ids[0], ids[2][-4:])
+    assert gone.code == 0, gone
+    assert gone.stdout.splitlines() == [ids[0], ids[2]]
+    assert gone.stderr == "deleted 2 runs\n"
+    assert sorted(p.stem for p in runs_dir().glob("*.jsonl")) == [ids[1]]
+
+
+def test_runs_rm_of_an_unknown_run_deletes_nothing() -> None:
+    ids = three_runs()
+    refused = invoke("runs", "rm", ids[0], "zzzz")
+    assert refused.code == 2, refused
+    assert one_error_line(refused).startswith("error: no run 'zzzz' in ")
+    assert len(list(runs_dir().glob("*.jsonl"))) == 3
+
+
+def test_runs_rm_refuses_a_running_run() -> None:
+    [first, *_] = three_runs()
+    lock = runs_dir() / f"{first}.lock"
+    lock.write_text(json.dumps({"pid": os.getppid(), "since": "12:00:00"}))
+    refused = invoke("runs", "rm", first)
+    assert refused.code == 2, refused
+    assert one_error_line(refused) == (
+        f"error: run {first} is running (process {os.getppid()}): wait for it to finish, then "
+        "delete it; nothing deleted"
+    )
+    assert (runs_dir() / f"{first}.jsonl").exists()
+
+
+def test_runs_prune_by_age_with_a_dry_run_first() -> None:
+    ids = three_runs()
+    old = runs_dir() / f"{ids[0]}.jsonl"
+    lines = old.read_text().splitlines(keepends=True)
+    start = json.loads(lines[0])
+    start["at"] = "2020-01-01T00:00:00+00:00"
+    old.write_text(json.dumps(start) + "\n" + "".join(lines[1:]))
+    dry = invoke("runs", "prune", "--older-than", "30d", "--dry-run")
+    assert (dry.code, dry.stdout, dry.stderr) == (0, f"{ids[0]}\n", "would delete 1 run\n")
+    assert old.exists()
+    done = invoke("runs", "prune", "--older-than", "30d", "--json")
+    assert done.json() == {"deleted": [ids[0]], "dryRun": False}
+    assert not old.exists()
+    none = invoke("runs", "prune", "--older-than", "1w")
+    assert (none.code, none.stdout, none.stderr) == (0, "", "deleted 0 runs\n")
+
+
+@pytest.mark.parametrize("age", ["30", "30 days", "1.5d"])
+def test_runs_prune_refuses_a_bad_age_in_one_line(age: str) -> None:
+    ids = three_runs()
+    refused = invoke("runs", "prune", "--older-than", age)
+    assert refused.code == 2, refused
+    assert one_error_line(refused) == (
+        f"error: --older-than {age!r}: not a duration (a whole number and a unit: s, m, h, d "
+        "or w, e.g. 30d)"
+    )
+    assert len(list(runs_dir().glob("*.jsonl"))) == len(ids)
