@@ -205,7 +205,7 @@ class Dex:
 
         def page(cursor: str | None) -> tuple[object, str]:
             query = f"?cursor={urlquote(cursor, safe='')}" if cursor else ""
-            return self._read("GET", f"/contacts{query}", None), "GET /contacts"
+            return self._read("GET", f"/contacts{query}", None, None), "GET /contacts"
 
         yield from _paged(page)
 
@@ -227,7 +227,7 @@ class Dex:
                 query["select"] = list(dict.fromkeys(["id", *select]))
             if cursor:
                 query["cursor"] = cursor
-            return self._read("POST", "/contacts/filter", compact_json(query)), "filter"
+            return self._read("POST", "/contacts/filter", compact_json(query), None), "filter"
 
         yield from _paged(page)
 
@@ -290,16 +290,22 @@ class Dex:
             query = f"?searchQuery={urlquote(text, safe='')}&take={SEARCH_PAGE_SIZE}"
             if cursor:
                 query += f"&cursor={urlquote(cursor, safe='')}"
-            return self._read("GET", f"/search/{what}{query}", None), f"search {what}"
+            # Only a search of contacts answers contacts: count them in the -v log.
+            contacts = None if what == "contacts" else 0
+            return self._read("GET", f"/search/{what}{query}", None, contacts), f"search {what}"
 
         yield from _paged(page)
 
-    def _read(self, method: str, path: str, body: bytes | None) -> dict[str, Any]:
+    def _read(
+        self, method: str, path: str, body: bytes | None, contacts: int | None = 0
+    ) -> dict[str, Any]:
         self._count_read()
-        return self._data(method, path, body)
+        return self._data(method, path, body, contacts)
 
-    def _data(self, method: str, path: str, body: bytes | None) -> dict[str, Any]:
-        answer = self.transport.request(method, path, body, 0)
+    def _data(
+        self, method: str, path: str, body: bytes | None, contacts: int | None = 0
+    ) -> dict[str, Any]:
+        answer = self.transport.request(method, path, body, contacts)
         return _data_of(answer, method, path.split("?", 1)[0])
 
 

@@ -8,7 +8,7 @@ or both with their IDs. An ID is taken as it is, which is how an ambiguous name 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -59,10 +59,8 @@ def resolve(dex: Dex, kind: str, name: str, *, label: str | None = None) -> Name
             f"{said} is ambiguous: {listed}",
             hint=f"pass the {kind}'s ID instead of its name",
         )
-    names = _candidate_names(search, name, found)
-    close = difflib.get_close_matches(wanted, list(names), n=3, cutoff=0.5)
-    close += [k for k in names if wanted in k and k not in close][: 3 - len(close)]
-    maybe = f" (did you mean {', '.join(quote(names[c]) for c in close)}?)" if close else ""
+    close = _close_names(search, name, found)
+    maybe = f" (did you mean {', '.join(quote(n) for n in close)}?)" if close else ""
     raise UnknownName(f"{said}: no such {kind} in Dex{maybe}")
 
 
@@ -79,18 +77,33 @@ def _by_id(search: Callable[[str], list[Item]], kind: str, uuid: str, said: str)
     raise UnknownName(f"{said}: no {kind} has this ID in Dex")
 
 
-def _candidate_names(
-    search: Callable[[str], list[Item]], name: str, found: list[Item]
-) -> dict[str, str]:
-    """Names to suggest from: what the search found, else what a shorter search finds."""
-    items = found
-    for probe in (name.strip()[:3], ""):
-        if items:
-            break
+def _close_names(search: Callable[[str], list[Item]], name: str, found: list[Item]) -> list[str]:
+    """Up to three names that look like ``name``, from what the search found or else from
+    shorter searches: Dex matches a search loosely, but a typo ('investr') is not inside the
+    name it misspells, and an empty search may list every name or none. So: the first three
+    letters, the last three, the first one, then nothing at all, until one finds a close name.
+    """
+    wanted = name.strip().casefold()
+    text = name.strip()
+    probes = [p for p in dict.fromkeys((text[:3], text[-3:], text[:1], "")) if p != text]
+    names: dict[str, str] = {}
+    for items in _searches(search, probes, found):
+        names.update({str(i.get("name", "")).casefold(): str(i.get("name", "")) for i in items})
+        close = difflib.get_close_matches(wanted, list(names), n=3, cutoff=0.5)
+        close += [k for k in names if wanted in k and k not in close][: 3 - len(close)]
+        if close:
+            return [names[k] for k in close]
+    return []
+
+
+def _searches(
+    search: Callable[[str], list[Item]], probes: list[str], found: list[Item]
+) -> Iterator[list[Item]]:
+    yield found
+    for probe in probes:
         try:
-            items = search(probe)
+            yield search(probe)
         except (AuthRefused, Unreachable):
             raise
-        except ApiError:
-            items = []
-    return {str(i.get("name", "")).casefold(): str(i.get("name", "")) for i in items}
+        except ApiError:  # a search Dex refuses (an empty one, say) suggests nothing
+            continue

@@ -76,16 +76,18 @@ def display_value(value: object, *, limit: int | None = None) -> str:
 
 
 def escape_json_text(text: str) -> str:
-    """JSON text with the C1 controls and DEL a terminal could read written as ``\\u0080``.
+    """JSON text with the C1 controls and DEL a terminal could read written as ``\\u0080``,
+    and lone surrogates as ``\\udc9b``.
 
     ``json.dumps`` escapes C0 controls always, but with ``ensure_ascii=False`` it writes C1
-    controls as they are; in a JSON document they can only be inside strings, where ``\\u``
-    escapes mean the same thing.
+    controls and lone surrogates (an argument's undecodable byte, a ``\\udc9b`` in Dex's JSON)
+    as they are: the first a terminal may obey, the second no UTF-8 stream can carry. In a JSON
+    document they can only be inside strings, where ``\\u`` escapes mean the same thing.
     """
-    return _C1.sub(_json_escape, text) if _C1.search(text) else text
+    return _ESCAPED.sub(_json_escape, text) if _ESCAPED.search(text) else text
 
 
-_C1 = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_ESCAPED = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def _json_escape(match: re.Match[str]) -> str:

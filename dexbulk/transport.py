@@ -220,8 +220,12 @@ class Transport:
         """Close pooled connections."""
         self.session.close()
 
-    def request(self, method: str, path: str, body: bytes | None, contacts: int) -> Answer:
-        """Send one request (retried per the policy above) and return its scrubbed answer."""
+    def request(self, method: str, path: str, body: bytes | None, contacts: int | None) -> Answer:
+        """Send one request (retried per the policy above) and return its scrubbed answer.
+
+        ``contacts`` is how many contacts the request carries, for the ``-v`` log; ``None``
+        for a read of contacts, whose log line counts the contacts in the answer instead.
+        """
         if self.limiter is not None:
             self.limiter.acquire()
         _local.retries = 0
@@ -246,11 +250,13 @@ class Transport:
             # A final 429 was already fed back by DexRetry.increment.
             self.limiter.on_response(throttled=False)
         ms = (time.perf_counter() - started) * 1000
-        log.info(
-            "%s %s %d %d contacts %.1f ms %d retries",
-            method, path, response.status_code, contacts, ms, attempts - 1,
-        )  # fmt: skip
         text, payload = self._scrubbed(response)
+        if log.isEnabledFor(logging.INFO):
+            count = contacts if contacts is not None else _items_in(payload)
+            log.info(
+                "%s %s %d %d contacts %.1f ms %d retries",
+                method, path, response.status_code, count, ms, attempts - 1,
+            )  # fmt: skip
         if log.isEnabledFor(logging.DEBUG):
             log.debug("request body: %s", (body or b"").decode("utf-8", "replace"))
             log.debug("response body: %s", text[:2000])
@@ -282,6 +288,13 @@ class Transport:
 def compact_json(value: object) -> bytes:
     """The compact UTF-8 JSON body of a request."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _items_in(payload: object) -> int:
+    """How many items (contacts) a read's answer carries: ``data.items``, else 0."""
+    data = payload.get("data") if isinstance(payload, dict) else None
+    items = data.get("items") if isinstance(data, dict) else None
+    return len(items) if isinstance(items, list) else 0
 
 
 def _json_or_none(response: requests.Response) -> object:

@@ -59,7 +59,11 @@ def quote(value: object) -> str:
     if isinstance(value, str):
         text = value.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
         text = text.replace("\t", "\\t")
+        if not text.isascii():  # a lone surrogate shown as \udc9b: no stream can write it
+            text = text.encode("utf-8", "backslashreplace").decode("utf-8")
         return "'" + (text if len(text) <= 60 else text[:57] + "...") + "'"
+    if isinstance(value, float) and not math.isfinite(value):
+        return _not_finite(value)
     try:
         text = json.dumps(value, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError, RecursionError):
@@ -74,7 +78,14 @@ def kind_of(value: object) -> str:
     return next((k for t, k in kinds if isinstance(value, t)), type(value).__name__)
 
 
+def _not_finite(value: float) -> str:
+    """A JSON number that overflowed (``1e999`` reads as infinity), or Python's ``NaN``."""
+    return "NaN (not a JSON number)" if math.isnan(value) else "a number too large to hold"
+
+
 def _got(value: object) -> str:
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"got {_not_finite(value)}"
     return "got null" if value is None else f"got {kind_of(value)} {quote(value)}"
 
 
@@ -153,7 +164,19 @@ def _check_text(value: str, path: str) -> str:
     if len(value) > MAX_TEXT_CHARS:
         problem = f"{len(value):,} characters, over the limit of {MAX_TEXT_CHARS:,} for text"
         raise _fail(path, f"{quote(value)} is {problem}")
+    return _check_unicode(value, path)
+
+
+def _check_unicode(value: str, path: str) -> str:
+    if not value.isascii() and _SURROGATE.search(value):
+        # A byte of an argument that is not UTF-8 (Python reads it as \udc9b), or a lone
+        # surrogate escaped in JSON: neither is text that Dex (or a UTF-8 body) can carry.
+        problem = "is not UTF-8 text (it holds an undecodable byte or a lone surrogate)"
+        raise _fail(path, f"{quote(value)} {problem}")
     return value
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _check_int(field: Field, value: int, path: str) -> int:
@@ -222,7 +245,9 @@ _STRING_RULES: dict[FieldKind, Callable[[Field, str, str], str]] = {
 
 def _any(value: object, path: str) -> JSON:
     """Accept any JSON value, checking it really is one (finite numbers, string keys)."""
-    if value is None or isinstance(value, (bool, int, str)):
+    if isinstance(value, str):
+        return _check_unicode(value, path)
+    if value is None or isinstance(value, (bool, int)):
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -238,7 +263,7 @@ def _any(value: object, path: str) -> JSON:
 def _key(key: object, path: str) -> str:
     if not isinstance(key, str):
         raise _fail(path, f"keys must be strings (got {quote(key)})")
-    return key
+    return _check_unicode(key, path)
 
 
 def _typed(expected: str, test: Callable[[object], bool]) -> Validator:

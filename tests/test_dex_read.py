@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -172,3 +173,23 @@ def test_create_tag_returns_the_tag(ordered: responses.RequestsMock, dex: Dex) -
     ordered.post(f"{API}/tags/", json={"error": False, "data": {"tag": {"id": A, "name": "new"}}})
     assert dex.create_tag("new") == {"id": A, "name": "new"}
     assert body(ordered.calls[0]) == {"tag": {"name": "new"}}
+
+
+def test_the_request_log_counts_the_contacts_a_read_answers(
+    ordered: responses.RequestsMock, dex: Dex, caplog: pytest.LogCaptureFixture
+) -> None:
+    ordered.post(f"{API}/contacts/filter", json=page([A, B]))
+    ordered.get(f"{API}/contacts", json=page([C]))
+    ordered.get(f"{API}/search/contacts", json=page([A]))
+    tags = {"error": False, "data": {"items": [{"id": C, "name": "vip"}]}}
+    ordered.get(f"{API}/search/tags", json=tags)
+    with caplog.at_level(logging.INFO, logger="dexbulk.http"):
+        assert len(dex.contacts_by_ids([A, B])) == 2
+        assert len(list(dex.iter_contacts())) == 1
+        assert len(list(dex.search_contacts("ada"))) == 1
+        assert len(dex.search_tags("vip")) == 1
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines[0].startswith("POST /contacts/filter 200 2 contacts ")
+    assert lines[1].startswith("GET /contacts 200 1 contacts ")
+    assert lines[2].startswith("GET /search/contacts?searchQuery=ada&take=200 200 1 contacts ")
+    assert lines[3].startswith("GET /search/tags?searchQuery=vip&take=200 200 0 contacts ")

@@ -70,3 +70,11 @@ def test_escape_json_text_writes_c1_controls_as_unicode_escapes() -> None:
     escaped = escape_json_text(text)
     assert escaped == '{"name": "a\\u009bb\\u007f"}'
     assert json.loads(escaped) == {"name": "a\x9bb\x7f"}
+
+
+def test_escape_json_text_writes_lone_surrogates_as_unicode_escapes() -> None:
+    text = json.dumps({"company": "a\udc9b", "name": "\U0001f600"}, ensure_ascii=False)
+    escaped = escape_json_text(text)
+    assert escaped == '{"company": "a\\udc9b", "name": "\U0001f600"}'
+    assert escaped.encode("utf-8")  # every stream can write it
+    assert json.loads(escaped) == {"company": "a\udc9b", "name": "\U0001f600"}

@@ -413,6 +413,15 @@ def test_null_clears_every_field(name: str) -> None:
         ("starred", 1, ["expected true or false (got an integer 1)"]),
         ("birthday_year", True, ["field 'birthday_year': expected an integer (got a boolean"]),
         ("birthday_year", 1990.0, ["expected an integer (got a number 1990.0)"]),
+        # JSON numbers that overflow read as infinity: one clean phrase, not "a number a number".
+        ("company", float("inf"), ["expected a string (got a number too large to hold)"]),
+        ("birthday_year", float("-inf"), ["expected an integer (got a number too large to hold)"]),
+        ("company", float("nan"), ["expected a string (got NaN (not a JSON number))"]),
+        ("linkedin_data", {"a": float("inf")}, ["'linkedin_data.a': expected a finite number"]),
+        # A lone surrogate (an argument's undecodable byte) is no text Dex can be sent.
+        ("company", "ok\udc9b", ["'ok\\udc9b' is not UTF-8 text"]),
+        ("linkedin_data", {"a": ["\ud800"]}, ["'linkedin_data.a[0]': '\\ud800' is not UTF-8"]),
+        ("linkedin_data", {"\udc9b": 1}, ["field 'linkedin_data': '\\udc9b' is not UTF-8"]),
         ("birthday_year", "1990", ["expected an integer (got a string '1990')"]),
         ("birthday_year", 0, ["0 is out of range"]),
         ("birthday", "1990-13-01", ["'1990-13-01' is not a date (expected YYYY-MM-DD)"]),
@@ -588,6 +597,8 @@ def test_uuid_helpers(text: str, expected: str | None) -> None:
         ([1], "[1]", "a list"),
         ({"a": 1}, '{"a": 1}', "an object"),
         (None, "null", "null"),
+        (float("inf"), "a number too large to hold", "a number"),
+        ("a\udc9b", "'a\\udc9b'", "a string"),
     ],
 )
 def test_quote_and_kind_of(value: object, shown: str, kind: str) -> None:

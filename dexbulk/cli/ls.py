@@ -62,6 +62,7 @@ def ls(
     limit: Annotated[
         int | None, _opt("--limit", help="Stop after N contacts.", min=1, metavar="N")
     ] = None,
+    as_json: Annotated[bool, _opt("--json", help="Same as --format json.")] = False,
     count: Annotated[
         bool, _opt("--count", help="Print only the number of matching contacts.")
     ] = False,
@@ -83,6 +84,10 @@ def ls(
     e = Env()
     if fmt is not None and fmt not in FORMATS:
         raise InvalidInput(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    if as_json:  # --json, as other commands spell it
+        if fmt not in (None, "json"):
+            raise InvalidInput(f"--json and --format {fmt} ask for different formats; give one")
+        fmt = "json"
     chosen = choose(select, e)
     shown = parse_columns(columns)
     fmt = fmt or ("table" if isatty(e.stdout) else "jsonl")

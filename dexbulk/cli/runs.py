@@ -118,7 +118,21 @@ def _continue(run_id: str, mode: str, send: SendArgs, output: OutputArgs) -> Exi
         run = read_run(path)
         run.check_resumable()
         _check_not_undone(run, mode, path.parent)
+        if run_id == "last" and not output.quiet:
+            # 'last' is the newest journal, which may not be the run just tried: a run that
+            # stopped before sending (its read failed) records none. Say which, before acting.
+            e.console(output).print(_picked(run, mode), markup=False, soft_wrap=True)
         return _send_rest(run, mode, send, output, e)
+
+
+def _picked(run: "RunState", mode: str) -> str:
+    """``retrying run ID: dexbulk star --from ids.txt (started 2026-12-01T10:23:04+00:00)``."""
+    from dexbulk.cli.tables import command_line
+    from dexbulk.text import printable
+
+    command = command_line(run.start.get("argv")) or printable(str(run.start.get("command")))
+    verb = "resuming" if mode == "resume" else "retrying"
+    return f"{verb} run {run.run_id}: {command} (started {run.start.get('at')})"
 
 
 def _check_not_undone(run: "RunState", mode: str, runs_dir: "Path") -> None:
@@ -165,8 +179,8 @@ def _send_rest(run: "RunState", mode: str, send: SendArgs, output: OutputArgs, e
 def resume(run_id: RunId, send: SendArgs, output: OutputArgs) -> ExitCode:
     """Finish an interrupted run: send only the contacts not confirmed updated.
 
-    Uses the run's own API URL unless --api-url is given. Safe after a crash: a contact whose
-    batch was in flight is sent again, which leaves Dex as sending it once.
+    Uses the run's own API URL unless --api-url or DEX_API_URL names another. Safe after a
+    crash: a contact whose batch was in flight is sent again, which leaves Dex as sending it once.
 
     Example: [bold]dexbulk resume last[/bold]
     """

@@ -113,7 +113,8 @@ class Api:
         rows = self.store.rows(after=after, limit=size + 1)
         items, cursor = query.paginate(rows, cursor=None, take=size)
         select = request.query.get("select")
-        return ok({"items": [query.project(c, select) for c in items], "nextCursor": cursor})
+        project = query.projection(select)
+        return ok({"items": [project(c) for c in items], "nextCursor": cursor})
 
     def count_contacts(self, _request: Request) -> Response:
         """``data.count``: how many contacts the account holds."""
@@ -139,16 +140,17 @@ class Api:
         where = body.get("where")
         predicate = query.compile_where(where)
         select = body.get("select")
-        # Links cost most of a read; build them only when the answer or the filter uses them.
-        links = query.needs_links(where, select)
-        rows = self.store.rows(query.narrowing_ids(where), links=links)
+        # Whole contacts (and their links) only when the answer or the filter uses them.
+        fields = query.fields_read(where, select)
+        rows = self.store.rows(query.narrowing_ids(where), fields=fields)
         rows = [r for r in rows if predicate(r[1])]
         items, cursor = query.paginate(
             rows, cursor=self._cursor(body.get("cursor")), take=take, skip=skip
         )
+        project = query.projection(select)
         return ok(
             {
-                "items": [query.project(c, select) for c in items],
+                "items": [project(c) for c in items],
                 "nextCursor": cursor,
                 "count": len(rows),
             }

@@ -173,10 +173,11 @@ FLAGS: tuple[Flag, ...] = (
     Flag(field="host", names=("--host",), parse=P.parse_text, default="127.0.0.1",
          metavar="ADDR", help="Address to bind (IPv4)."),
     Flag(field="port", names=("--port",), parse=P.parse_port, default=DEFAULT_PORT,
-         metavar="PORT", help="Port to listen on; 0 picks a free one (read it from the first "
-         "line printed)."),
+         metavar="PORT", help="Port to listen on; 0 picks a free one (the URL on the first "
+         "line printed shows it)."),
     Flag(field="api_key", names=("--key",), parse=P.parse_text, default=DEFAULT_API_KEY,
-         metavar="KEY", help="The API key the sandbox accepts (Authorization: Bearer KEY)."),
+         metavar="KEY", help="The API key the sandbox accepts (Authorization: Bearer KEY); "
+         "printed on the second line."),
 
     Flag(field="db_path", names=("--db",), parse=P.parse_path, default=None, metavar="FILE",
          panel=BOOK, help="SQLite file of the address book [default: <user data dir>/dexbulk/"

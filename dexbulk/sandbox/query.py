@@ -153,21 +153,50 @@ def _selected(select: object) -> set[str]:
 
 def project(contact: Contact, select: object) -> Contact:
     """Keep only the selected fields (plus ``id``): a list of names or ``{name: true}``."""
+    return projection(select)(contact)
+
+
+def projection(select: object) -> Callable[[Contact], Contact]:
+    """:func:`project` for many contacts: ``select`` read once, only its names looked up."""
     if select is None:
-        return contact
-    names = _selected(select)
-    return {k: v for k, v in contact.items() if k in names or k == "id"}
+        return lambda contact: contact
+    names = ["id", *sorted(_selected(select) - {"id"})]
+    return lambda contact: {k: contact[k] for k in names if k in contact}
 
 
 _LINKS = frozenset({"tags", "groups", "related_contacts"})
+WHERE_FIELDS = {
+    "in": "id",
+    "not_in": "id",
+    "is_starred": "starred",
+    "is_archived": "is_archived",
+    "has_tag": "tags",
+    "has_groups": "groups",
+    "has_name": "full_name",
+    "has_job_title": "job_title",
+    "has_location": "legacy_location",
+    "has_source": "source",
+    "has_linkedin": "linkedin",
+    "has_frequency": "frequency",
+    "has_never_keep_in_touch": "never_keep_in_touch",
+    "has_created_at": "created_at",
+    "has_updated_at": "updated_at",
+    "has_birthday": "birthday",
+    "has_next_reminder": "next_reminder_at",
+}
+"""The contact field each ``where`` key reads (one each, kept beside :data:`WHERE`)."""
 
 
-def needs_links(where: object, select: object) -> bool:
-    """Whether a filter request needs contacts' tags, groups and related contacts: when the
-    answer selects them (or everything), or ``where`` filters on a tag or group."""
-    if select is None or _selected(select) & _LINKS:
-        return True
-    return isinstance(where, Mapping) and bool({"has_tag", "has_groups"} & set(where))
+def fields_read(where: object, select: object) -> list[str] | None:
+    """The fields a filter request needs, for its ``where`` and its answer, or None when it
+    needs whole contacts: no ``select``, or one that asks for tags, groups or related
+    contacts, or a ``where`` on a tag or group (links cost most of a whole read)."""
+    if select is None:
+        return None
+    names = _selected(select) | {"id"}
+    if isinstance(where, Mapping):
+        names |= {WHERE_FIELDS.get(key, "") for key in where}
+    return None if names & _LINKS or "" in names else sorted(names)
 
 
 def encode_cursor(pos: int) -> str:

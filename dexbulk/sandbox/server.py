@@ -125,11 +125,20 @@ class Sandbox:
         self.stop()
 
 
+def banner(url: str, api_key: str) -> str:
+    """What a started sandbox prints on stdout: the URL on the first line (scripts read it
+    there, with ``--port 0`` too), the key and the ``export`` that uses both on the second."""
+    return (
+        f"Dex sandbox listening on {url}\n"
+        f"API key: {api_key}  (use it: export DEX_API_URL={url} DEX_API_KEY={api_key})\n"
+    )
+
+
 def serve(options: SandboxOptions, *, out: TextIO, err: TextIO) -> None:
     """Run a sandbox in the foreground until Ctrl-C or SIGTERM, then stop cleanly.
 
-    Prints the URL and the key to ``out`` (two lines, then flushes) and logs one line per
-    request to ``err`` unless ``options.verbose_log`` names another stream.
+    Prints :func:`banner` to ``out`` (two lines, then flushes) and logs one line per request
+    to ``err`` unless ``options.verbose_log`` names another stream.
     """
     if options.verbose_log is None:
         options = dataclasses.replace(options, verbose_log=err)
@@ -150,11 +159,7 @@ def serve(options: SandboxOptions, *, out: TextIO, err: TextIO) -> None:
                 f"(seed {options.seed}, {state}). Ctrl-C to stop.\n"
             )
             err.flush()
-            out.write(f"Dex sandbox listening on {sandbox.url}\n")
-            out.write(
-                f"API key: {options.api_key}  (use it: export DEX_API_URL={sandbox.url} "
-                f"DEX_API_KEY={options.api_key})\n"
-            )
+            out.write(banner(sandbox.url, options.api_key))
             out.flush()
             # wait() with a timeout so Ctrl-C is noticed promptly on every platform.
             while not stop.wait(0.2):

@@ -96,7 +96,7 @@ def test_records_show_metavar_default_and_required() -> None:
     command, ctx = context("sandbox")
     records = dict(r for r in map(param_record, command.get_params(ctx)) if r)
     assert records["--port PORT"].endswith(
-        "0 picks a free one (read it from the first line printed).  [default: 8765]"
+        "0 picks a free one (the URL on the first line printed shows it).  [default: 8765]"
     )
     assert records["--latency MS"].endswith("[default: 0]"), "floats print without .0"
     assert records["--fresh"] == "Drop the stored address book and reseed it.", "flags: no default"

@@ -186,6 +186,24 @@ def test_an_unknown_tag_exits_2_listing_close_names(api: responses.RequestsMock)
     assert not filter_bodies(api)
 
 
+@pytest.mark.usefixtures("no_stdin", "api")
+def test_json_flag_is_format_json() -> None:
+    run = invoke("ls", "--all", "--json")
+    assert run.code == 0, run
+    assert run.stdout == invoke("ls", "--all", "--format", "json").stdout
+    assert [c["id"] for c in json.loads(run.stdout)] == [A, B]
+    assert invoke("ls", "--all", "--json", "-f", "json").code == 0
+
+
+def test_json_flag_with_another_format_exits_2_before_any_request(
+    api: responses.RequestsMock,
+) -> None:
+    run = invoke("ls", "--all", "--json", "--format", "csv")
+    assert run.code == 2, run
+    assert "--json and --format csv ask for different formats" in run.stderr
+    assert not api.calls
+
+
 class _Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True

@@ -282,7 +282,9 @@ def test_a_read_that_fails_sends_nothing_and_says_how_to_skip_it(
     run = invoke("star", "--ids", f"{A},{B}", "--max-attempts", "1", "--failed-to", str(failed))
     assert run.code == 4, run
     assert f"error: reading current values: GET /contacts/{A}: HTTP 503" in run.stderr
-    assert "hint: nothing was sent; --no-read sends without reading" in run.stderr
+    assert "hint: nothing was sent and no run was recorded: run this command again" in run.stderr
+    assert "--no-read sends without reading" in run.stderr
+    assert "retry" not in run.stderr  # 'retry last' would pick an older run
     assert sent(api) == []
     assert failed.read_text() == f"{A}\n{B}\n"
 

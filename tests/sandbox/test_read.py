@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from dexbulk.sandbox import Sandbox
+from dexbulk.sandbox import Sandbox, query
 from dexbulk.sandbox.seed import GROUP_NAMES, TAG_NAMES
 
 from .conftest import SMALL_BOOK, Api, MakeApi, MakeSandbox
@@ -151,17 +151,64 @@ def test_filter_has_tag_and_groups(api: Api, sandbox: Sandbox) -> None:
         (["company"], {"id", "company"}),
         (["company", "tags"], {"id", "company", "tags"}),
         ({"groups": True}, {"id", "groups"}),
+        ("company,starred", {"id", "company", "starred"}),
+        # Fields no contact of the seed holds, and names no field has, stay absent.
+        (["id", "tiktok", 'a"b', "company"], {"id", "company"}),
     ],
 )
 def test_filter_with_select_answers_the_same_values(
     api: Api, sandbox: Sandbox, select: Any, fields: set[str]
 ) -> None:
+    ids = sandbox.store.all_ids()
     tag = sandbox.store.tags()[0]["id"]
-    for where in ({"in": sandbox.store.all_ids()[:40]}, {"has_tag": tag}):
+    for where in (
+        {"in": ids[:40]},
+        {"has_tag": tag},
+        {"not_in": ids[:5], "is_starred": True},
+        {"in": ids, "has_created_at": {"gte": "2000-01-01T00:00:00Z"}, "has_linkedin": False},
+        None,
+    ):
         whole = api.data("POST", "/contacts/filter", json={"where": where, "take": 500})
         body = {"where": where, "take": 500, "select": select}
         some = api.data("POST", "/contacts/filter", json=body)
         assert some["items"] == [{k: c[k] for k in fields} for c in whole["items"]]
+        assert some["count"] == whole["count"]
+
+
+def test_a_selected_field_one_contact_holds_is_absent_from_the_others(
+    api: Api, sandbox: Sandbox
+) -> None:
+    first, second = sandbox.store.all_ids()[:2]
+    api.data("PUT", "/contacts/", json=[{"contactId": first, "data": {"tiktok": "@a"}}])
+    body = {"where": {"in": [first, second]}, "select": ["tiktok"]}
+    items = api.data("POST", "/contacts/filter", json=body)["items"]
+    assert sorted(items, key=lambda c: c["id"] != first) == [
+        {"id": first, "tiktok": "@a"},
+        {"id": second},
+    ]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"company": "Acme"},
+        {"company": ""},
+        {"company": 'say "hi" \\ Ünïcode\t😀'},
+        {"company": None, "starred": True, "birthday_year": 1990},
+        {"contact_emails": [{"email": "a@b.c", "label": "work", "ranking": 1}]},
+    ],
+)
+def test_a_selected_field_reads_back_as_written(
+    api: Api, sandbox: Sandbox, data: dict[str, Any]
+) -> None:
+    contact_id = sandbox.store.all_ids()[0]
+    api.data("PUT", "/contacts/", json=[{"contactId": contact_id, "data": data}])
+    body = {"where": {"in": [contact_id]}, "select": list(data)}
+    assert api.data("POST", "/contacts/filter", json=body)["items"] == [{"id": contact_id, **data}]
+
+
+def test_every_where_key_names_the_field_it_reads() -> None:
+    assert set(query.WHERE_FIELDS) == set(query.WHERE)
 
 
 def test_filter_paging_take_skip_cursor(api: Api, sandbox: Sandbox) -> None:
