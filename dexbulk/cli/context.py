@@ -12,7 +12,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import IO, TYPE_CHECKING, Any, TextIO
 
 from dexbulk.batches import ContactResult, ContactState
@@ -111,13 +111,17 @@ class Target:
 def resolve_target(send: SendArgs, env: Env, *, api_url: str | None = None) -> Target:
     """Flags > environment > config profile > defaults, validated; the file is read here, once.
 
-    ``api_url`` is the URL of the run being resumed, used unless ``--api-url`` is given.
+    ``api_url`` is the URL of the run being resumed: it comes after ``--api-url`` and
+    ``DEX_API_URL``, before the config profile and the default.
     """
     from dexbulk.settings import SETTINGS, resolve_settings
 
     flags = {spec.name: getattr(send, spec.name) for spec in SETTINGS}
-    flags["api_url"] = send.api_url or api_url
     settings = resolve_settings(flags=flags, env=env.environ, profile=send.profile)
+    source = settings.sources.get("api_url", "default")
+    if api_url is not None and source != "flag" and not source.startswith("env "):
+        sources = {**settings.sources, "api_url": "the run's journal"}
+        settings = replace(settings, api_url=api_url, sources=sources)
     options = SendOptions(**settings.per_run(), check_ids=send.check_ids)
     return Target(settings.checked_api_url(), options, settings)
 

@@ -165,8 +165,8 @@ def _send_rest(run: "RunState", mode: str, send: SendArgs, output: OutputArgs, e
 def resume(run_id: RunId, send: SendArgs, output: OutputArgs) -> ExitCode:
     """Finish an interrupted run: send only the contacts not confirmed updated.
 
-    Uses the run's own API URL unless --api-url is given. Safe after a crash: a contact whose
-    batch was in flight is sent again, which leaves Dex as sending it once.
+    Uses the run's own API URL unless --api-url or DEX_API_URL names another. Safe after a
+    crash: a contact whose batch was in flight is sent again, which leaves Dex as sending it once.
 
     Example: [bold]dexbulk resume last[/bold]
     """
