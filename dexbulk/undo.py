@@ -172,7 +172,7 @@ def build_undo(
             if why is not None:
                 lost.append(Lost(cid, name, why))
                 continue
-            if name not in prior:
+            if name not in prior or same(name, prior[name], wrote):
                 continue  # the read found it at the new value already: the run changed nothing
             back = restorable(name, prior[name])
             now = UNKNOWN if contact is None else value_now(contact, name)

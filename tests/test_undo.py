@@ -138,6 +138,37 @@ def test_a_patch_sends_back_only_the_fields_it_changed_on_each_contact(tmp_path:
     assert (undo.conflicts, undo.lost) == ((), ())
 
 
+def test_fields_a_shared_patch_sent_unchanged_are_neither_sent_back_nor_conflicts(
+    tmp_path: Path,
+) -> None:
+    # B held company NewCo before the run (its record says so); someone changed it since.
+    data = {"company": "NewCo", "job_title": "CTO"}
+    before = [{"contactId": B, "data": {"company": "NewCo", "job_title": "Dev"}}]
+    run = journal_of(tmp_path, shared(data, B), before)
+    undo = build_undo(run, {B: contact(B, company="Other", job_title="CTO")}, force=True)
+    assert [u.to_api() for u in undo.plan.updates] == [
+        {"contactId": B, "data": {"job_title": "Dev"}}
+    ]
+    assert undo.conflicts == ()
+
+
+def test_null_and_the_empty_string_are_told_apart(tmp_path: Path) -> None:
+    # job_title was null and the run wrote "": the null goes back, and "" now is what it wrote.
+    data = {"job_title": "", "company": "Z"}
+    before = [{"contactId": A, "data": {"job_title": None, "company": "OldCo"}}]
+    run = journal_of(tmp_path, shared(data, A), before)
+    undo = build_undo(run, {A: contact(A, job_title="", company="Z")})
+    assert [u.to_api() for u in undo.plan.updates] == [
+        {"contactId": A, "data": {"job_title": None, "company": "OldCo"}}
+    ]
+    # And an unset of "" puts "" back.
+    unset = journal_of(tmp_path, shared({"job_title": None}, B), [
+        {"contactId": B, "data": {"job_title": ""}}
+    ])  # fmt: skip
+    back = build_undo(unset, {B: contact(B, job_title=None)})
+    assert [u.to_api() for u in back.plan.updates] == [{"contactId": B, "data": {"job_title": ""}}]
+
+
 def test_only_contacts_the_run_updated_are_undone(tmp_path: Path) -> None:
     data = {"company": "NewCo"}
     before = [{"contactId": c, "data": {"company": "OldCo"}} for c in (A, B, C)]

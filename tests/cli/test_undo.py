@@ -118,6 +118,23 @@ def test_undo_puts_back_what_a_run_replaced_and_lists_a_conflict(book: Book) -> 
     assert book.contacts == START
 
 
+def test_null_written_over_as_the_empty_string_goes_back_to_null(book: Book) -> None:
+    # C's job_title is null: "" changes it, and the patch sends company with it.
+    done = invoke("set", 'job_title:=""', "company=Z", "--ids", f"{A},{C}", "--json")
+    assert done.code == 0, done
+    assert book.contacts[C]["job_title"] == ""
+    undone = invoke("undo", "last", "--json", "--no-progress")
+    assert undone.code == 0, undone
+    assert book.contacts == START
+    # And back: an unset of "" is a change, sent, and undone to "".
+    book.contacts[A]["job_title"] = ""
+    cleared = invoke("unset", "job_title", "--ids", A, "--json")
+    assert (cleared.code, cleared.json()["sent"]) == (0, 1), cleared
+    assert book.contacts[A]["job_title"] is None
+    assert invoke("undo", "last", "--no-progress").code == 0
+    assert book.contacts[A]["job_title"] == ""
+
+
 def test_a_few_conflicts_are_shown_and_every_one_with_verbose(book: Book) -> None:
     ids = [f"00000000-0000-4000-8000-{n:012d}" for n in range(8)]
     for cid in ids:

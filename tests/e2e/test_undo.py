@@ -108,6 +108,19 @@ def test_flags_go_back_to_each_contacts_own_prior_state(
     assert all(snapshot(api)[cid][field] for cid in already), "they had it before: they keep it"
 
 
+def test_null_overwritten_by_the_empty_string_goes_back_to_null(
+    sandbox: Sandbox, dexbulk: Dexbulk
+) -> None:
+    api = sandbox()
+    nulls = [cid for cid, c in snapshot(api).items() if c["job_title"] is None][:5]
+    assert len(nulls) == 5, "the seeded book has contacts without a job title"
+    done, _ = run_and_undo(
+        dexbulk, api, "set", 'job_title:=""', "company=Blank Co", "--ids", ",".join(nulls),
+        changed=5,
+    )  # fmt: skip
+    assert done.json()["sent"] == 5
+
+
 def test_apply_a_yaml_mapping_is_undone(sandbox: Sandbox, dexbulk: Dexbulk, tmp_path: Path) -> None:
     api = sandbox()
     patch = tmp_path / "patch.yaml"
