@@ -48,6 +48,8 @@ class RunState:
     ends: list[dict[str, Any]] = field(default_factory=list)
     requests: int = 0
     retries: int = 0
+    invocations: int = 1
+    """The run and each resume or retry of it (each writes one ``end`` unless it was killed)."""
     problem: str | None = None
     """Why the plan cannot be trusted whole, when it cannot: the run is then ``incomplete``."""
     before: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -227,6 +229,7 @@ class _Reader:
             self._batch(number, record, run, self.plan_ids)
         elif kind == "resume":
             run.state = "crashed"
+            run.invocations += 1
         else:
             state = record.get("state", "completed")
             run.state = state if isinstance(state, str) else "completed"

@@ -169,17 +169,80 @@ def test_null_and_the_empty_string_are_told_apart(tmp_path: Path) -> None:
     assert [u.to_api() for u in back.plan.updates] == [{"contactId": B, "data": {"job_title": ""}}]
 
 
-def test_only_contacts_the_run_updated_are_undone(tmp_path: Path) -> None:
-    data = {"company": "NewCo"}
+# What an unconfirmed contact (failed, or in flight when the run died) holds now → sent back?
+UNCONFIRMED_CASES = [
+    ("NewCo", "OldCo"),  # what the run wrote: Dex took it after all, so it goes back
+    ("OldCo", None),  # its prior value: the run did not change it; not listed
+    ("Other", None),  # neither: someone else's value; left alone, and not a conflict
+    (UNKNOWN, None),  # not found now: left alone
+]
+
+
+@pytest.mark.parametrize(("now", "back"), UNCONFIRMED_CASES)
+def test_a_failed_contact_goes_back_only_where_it_holds_what_the_run_wrote(
+    tmp_path: Path, now: Any, back: Any
+) -> None:
+    # B timed out: the journal says failed, but Dex may have taken the write.
+    before = [{"contactId": c, "data": {"company": "OldCo"}} for c in (A, B)]
+    run = journal_of(tmp_path, shared({"company": "NewCo"}, A, B), before, ok=[A], failed=[B])
+    assert undo_ids(run) == [A, B]
+    current = {A: contact(A, company="NewCo")}
+    if now is not UNKNOWN:
+        current[B] = contact(B, company=now)
+    undo = build_undo(run, current, force=True)
+    expected = [{"contactId": A, "data": {"company": "OldCo"}}]
+    if back is not None:
+        expected.append({"contactId": B, "data": {"company": back}})
+    assert [u.to_api() for u in undo.plan.updates] == expected
+    assert (undo.conflicts, undo.lost) == ((), ())
+
+
+@pytest.mark.parametrize(
+    ("end", "considered"),
+    [(None, [A, B]), ("aborted", [A, B]), ("crashed", [A, B]), ("stopped", [A]),
+     ("interrupted", [A]), ("completed", [A])],
+)  # fmt: skip
+def test_contacts_never_settled_count_only_when_the_run_did_not_end_cleanly(
+    tmp_path: Path, end: str | None, considered: list[str]
+) -> None:
+    # A confirmed; B never settled: in flight when the process was killed (no end, aborted,
+    # crashed), or never sent (a graceful stop journals every batch it sent).
+    before = [{"contactId": c, "data": {"company": "OldCo"}} for c in (A, B)]
+    journal = Journal.create(
+        tmp_path, shared({"company": "NewCo"}, A, B), argv=["dexbulk"],
+        api_url="https://dex.test/v1", options={}, read=True,
+    )  # fmt: skip
+    journal.record_before(before)
+    journal.record_batch(
+        BatchReport((ContactResult(A, ContactState.UPDATED, 200, None, 1),), 1, 0, 1)
+    )
+    if end is None:
+        journal.close()
+    else:
+        journal.finish(end, {})
+    run = read_run(journal.path)
+    assert undo_ids(run) == considered
+    current = {c: contact(c, company="NewCo") for c in (A, B)}
+    assert [u.contact_id for u in build_undo(run, current).plan.updates] == considered
+
+
+def test_a_resume_after_a_kill_keeps_the_contacts_in_flight_then_in_question(
+    tmp_path: Path,
+) -> None:
     before = [{"contactId": c, "data": {"company": "OldCo"}} for c in (A, B, C)]
-    # A updated, B failed, C never sent (the run stopped before it).
-    run = journal_of(tmp_path, shared(data, A, B, C), before, ok=[A], failed=[B], end=False)
-    assert undo_ids(run) == [A]
-    current = {c: contact(c, company="NewCo" if c == A else "OldCo") for c in (A, B, C)}
-    undo = build_undo(run, current)
-    assert [u.to_api() for u in undo.plan.updates] == [
-        {"contactId": A, "data": {"company": "OldCo"}}
-    ]
+    run = journal_of(tmp_path, shared({"company": "NewCo"}, A, B, C), before, ok=[A], end=False)
+    journal = Journal.reopen(run.path, run.run_id)  # a resume, stopped gracefully at once
+    journal.record_resume("resume", ["dexbulk", "resume"])
+    journal.finish("interrupted", {})
+    assert undo_ids(read_run(run.path)) == [A, B, C]
+
+
+def test_fields_an_unconfirmed_contact_cannot_have_undone_are_not_listed(tmp_path: Path) -> None:
+    data = {"tags_contacts": {"append": [{"tag_id": TAG[4:]}]}, "company": "NewCo"}
+    before = [{"contactId": A, "data": {}, "unknown": ["company"]}]
+    run = journal_of(tmp_path, shared(data, A), before, ok=[], failed=[A])
+    undo = build_undo(run, {A: contact(A, company="NewCo")})
+    assert (undo.plan.updates, undo.conflicts, undo.lost) == ([], (), ())
 
 
 # (field the run wrote, what its before record held, what its "unknown" named) → why not

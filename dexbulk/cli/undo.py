@@ -53,8 +53,9 @@ def undo(
 ) -> ExitCode:
     """Undo a run: put back the values it replaced, on the contacts it updated.
 
-    Current values are read first: a field someone changed since the run is a conflict, listed
-    and left alone (--force overwrites it). Fields the run changed by an operation
+    Contacts the run did not confirm (a timeout, a kill mid-send) are put back too wherever Dex
+    holds exactly what the run wrote. Current values are read first: a field someone changed
+    since the run is a conflict, listed and left alone (--force overwrites it). Fields the run changed by an operation
     (tags_contacts, related_contacts) cannot be undone and are listed. The undo is a run of its
     own, shown before → after, journalled, and can itself be undone. Runs sent with --no-read
     kept no prior values and cannot be undone. See docs/undo.md.
@@ -74,9 +75,11 @@ def undo(
     if not output.quiet:
         # 'undo last' must say which run it takes back before it reads or asks anything.
         summary = run.summary()
+        unsure = len(undo_ids(run)) - len(run.confirmed)
+        also = f", {unsure:,} not confirmed" if unsure else ""
         console.print(
             f"undoing run {run.run_id}: {printable(str(summary['command']))} "
-            f"({summary['updated']:,} contacts updated, started {summary['at']})",
+            f"({summary['updated']:,} contacts updated{also}, started {summary['at']})",
             markup=False,
             soft_wrap=True,
         )
@@ -89,7 +92,7 @@ def undo(
             soft_wrap=True,
         )
     if not undo_ids(run):
-        return _nothing(e, output, console, f"run {run.run_id} updated no contact", None)
+        return _nothing(e, output, console, f"run {run.run_id} sent no contact", None)
 
     def from_read(client: "Client") -> "ReadPlan | None":
         return _inverse(run, client, output, e, console, force=force)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 import responses
 from typer.testing import CliRunner
 
@@ -133,6 +134,33 @@ def test_null_written_over_as_the_empty_string_goes_back_to_null(book: Book) -> 
     assert book.contacts[A]["job_title"] is None
     assert invoke("undo", "last", "--no-progress").code == 0
     assert book.contacts[A]["job_title"] == ""
+
+
+def test_contacts_dex_took_without_the_run_knowing_are_put_back(book: Book) -> None:
+    def lost(request: Any) -> Any:
+        book.put(request)  # Dex takes the write; its answer never arrives
+        raise requests.ConnectionError("connection reset by peer")
+
+    book.mock.remove(responses.PUT, f"{API}/contacts/")
+    book.mock.add_callback(responses.PUT, f"{API}/contacts/", callback=lost)
+    done = invoke("set", "company=NewCo", "--ids", f"{A},{B},{C}", "--max-attempts", "1", "--json")
+    assert done.code != 0, done
+    assert (done.json()["confirmed"], done.json()["failed"]) == (0, 3)
+    assert {c["company"] for c in book.contacts.values()} == {"NewCo"}
+    book.mock.remove(responses.PUT, f"{API}/contacts/")
+    book.mock.add_callback(responses.PUT, f"{API}/contacts/", callback=book.put)
+    book.contacts[B]["company"] = "Other"  # someone's since: the run never claimed it
+
+    undone = invoke("undo", "last", "--json", "--no-progress")
+
+    assert undone.code == 0, undone
+    assert undone.stderr.startswith(
+        f"undoing run {done.json()['runId']}: set company=NewCo (0 contacts updated, 3 not "
+        "confirmed, started "
+    )
+    assert undone.json()["undo"]["conflicts"] == []
+    assert "changed since" not in undone.stderr
+    assert book.contacts == {**START, B: {**START[B], "company": "Other"}}
 
 
 def test_a_few_conflicts_are_shown_and_every_one_with_verbose(book: Book) -> None:

@@ -20,7 +20,15 @@ import pytest
 
 from tests.conftest import TEST_KEY
 from tests.e2e.conftest import DEXBULK, Result, SandboxApi, base_env
-from tests.e2e.faults import snapshot, without_volatile, write_ids
+from tests.e2e.faults import (
+    background_dexbulk,
+    finish,
+    snapshot,
+    wait_quiet,
+    wait_until,
+    without_volatile,
+    write_ids,
+)
 
 Sandbox = Callable[..., SandboxApi]
 Dexbulk = Callable[..., Result]
@@ -220,6 +228,34 @@ def test_a_stopped_then_resumed_run_is_undone_whole(
     undone = dexbulk("undo", run_id, *QUIET, api=api)
     assert undone.code == 0, undone
     assert "✓ Reverted 30 contacts" in undone.stderr
+    assert book(api) == original
+
+
+def test_a_run_killed_mid_send_is_undone_whole_without_a_resume(
+    sandbox: Sandbox, dexbulk: Dexbulk, tmp_path: Path
+) -> None:
+    # Killed while batches are on their way: the sandbox still applies them (after its
+    # latency), but the journal never hears of it. The undo puts those contacts back too.
+    api = sandbox("--contacts", "400", "--latency", "40")
+    original = book(api)
+    ids = write_ids(tmp_path / "ids.txt", list(original))
+    args = ("set", "company=Killed", "--from", str(ids), "--batch-size", "20", "--concurrency",
+            "2", "--no-progress")  # fmt: skip
+    with background_dexbulk(tmp_path, api, *args) as proc:
+        wait_until(
+            lambda: api.stats()["put_requests"] >= 4 or proc.poll() is not None,
+            timeout=20, what="4 batches sent",
+        )  # fmt: skip
+        assert proc.poll() is None, "the run ended before it could be killed"
+        proc.kill()
+        finish(proc)
+    wait_quiet(api, quiet=0.15)  # the batches in flight land
+    assert differing(original, book(api)), "the killed run changed contacts"
+
+    undone = dexbulk("undo", "last", *QUIET, "--json", api=api)
+
+    assert undone.code == 0, undone
+    assert " not confirmed, started " in undone.stderr
     assert book(api) == original
 
 
