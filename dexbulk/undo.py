@@ -115,7 +115,8 @@ class Undo:
 
 def check_undoable(run: RunState) -> None:
     """Raise :class:`InvalidInput` (one line, nothing sent) when ``run`` cannot be undone: it is
-    still running, its journal is incomplete, or it kept no prior values (``--no-read``)."""
+    still running, its journal is incomplete, it kept no prior values (``--no-read``), or its
+    journal lost some (:func:`lost_before`)."""
     if run.state == RUNNING:
         held = holder(run.path)
         by = f" by process {held.pid}" if held is not None else ""
@@ -132,6 +133,21 @@ def check_undoable(run: RunState) -> None:
             f"run {run.run_id} was sent with --no-read: it kept no prior values, so it cannot "
             "be undone"
         )
+    missing = lost_before(run)
+    if missing:
+        raise InvalidInput(
+            f"journal {show_path(run.path)} lost the prior values of {missing:,} "
+            f"contact{'' if missing == 1 else 's'}; cannot undo safely"
+        )
+
+
+def lost_before(run: RunState) -> int:
+    """How many contacts the undo is about have no ``before`` record.
+
+    A run that read values writes one for every contact it sends (with ``unknown`` for those
+    the read did not find) before sending any: a contact without one means the journal was cut
+    or edited, and an undo of what is left would silently skip it."""
+    return sum(1 for cid in set(undo_ids(run)) if cid not in run.before)
 
 
 CLEAN_ENDS = frozenset({"completed", "stopped", "interrupted"})
@@ -264,7 +280,8 @@ class UndoStatus:
 
     undoable: bool
     why_not: str | None = None
-    """Why not, when it cannot be: ``--no-read``, ``incomplete`` or ``running``."""
+    """Why not, when it cannot be: ``--no-read``, ``incomplete``, ``running`` or
+    ``prior values lost``."""
     undone_by: str | None = None
     """The latest run that undid it."""
     undo_of: str | None = None
@@ -293,6 +310,8 @@ def undo_status(run: RunState, undone_by: Mapping[str, Sequence[str]]) -> UndoSt
         why_not = "incomplete"
     elif not run.read_before:
         why_not = "--no-read"
+    elif lost_before(run):
+        why_not = "prior values lost"
     by = undone_by.get(run.run_id) or []
     return UndoStatus(why_not is None, why_not, by[-1] if by else None, run.undo_of)
 

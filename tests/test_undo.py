@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from dexbulk.batches import BatchReport, ContactResult, ContactState
+from dexbulk.configfile import show_path
 from dexbulk.errors import InvalidInput
 from dexbulk.journal import Journal
 from dexbulk.journal_read import RunState, read_run
@@ -380,6 +381,48 @@ def test_an_incomplete_journal_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match=r"cannot be undone: its journal .* is incomplete: "):
         check_undoable(damaged)
     assert undo_status(damaged, {}).text() == "no (incomplete)"
+
+
+@pytest.mark.parametrize(
+    ("before", "missing"),
+    [
+        ([], 3),  # every before line deleted
+        ([{"contactId": A, "data": {"company": "OldCo"}}], 2),  # cut short
+        # C was not found by the read: its record says so, and it counts as kept.
+        ([{"contactId": c, "data": {"company": "OldCo"}} for c in (A, B)]
+         + [{"contactId": C, "data": {}, "unknown": ["company"]}], 0),
+    ],
+)  # fmt: skip
+def test_a_journal_that_lost_before_records_is_refused(
+    tmp_path: Path, before: list[dict[str, object]], missing: int
+) -> None:
+    run = journal_of(tmp_path, shared({"company": "NewCo"}, A, B, C), before)
+    if not missing:
+        check_undoable(run)
+        assert undo_status(run, {}).text() == "yes"
+        return
+    with pytest.raises(InvalidInput) as caught:
+        check_undoable(run)
+    assert caught.value.message == (
+        f"journal {show_path(run.path)} lost the prior values of {missing} contacts; cannot "
+        "undo safely"
+    )
+    assert undo_status(run, {}).text() == "no (prior values lost)"
+
+
+def test_only_the_contacts_an_undo_is_about_need_before_records(tmp_path: Path) -> None:
+    # A stopped canary: B was never sent, so its lost record does not matter.
+    before = [{"contactId": A, "data": {"company": "OldCo"}}]
+    journal = Journal.create(
+        tmp_path, shared({"company": "NewCo"}, A, B), argv=["dexbulk"],
+        api_url="https://dex.test/v1", options={}, read=True,
+    )  # fmt: skip
+    journal.record_before(before)
+    journal.record_batch(
+        BatchReport((ContactResult(A, ContactState.UPDATED, 200, None, 1),), 1, 0, 1)
+    )
+    journal.finish("stopped", {})
+    check_undoable(read_run(journal.path))
 
 
 def test_a_running_run_is_refused(tmp_path: Path) -> None:

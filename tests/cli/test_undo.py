@@ -16,6 +16,7 @@ import responses
 from typer.testing import CliRunner
 
 from dexbulk.cli.app import app
+from dexbulk.configfile import show_path
 from tests.conftest import TEST_KEY
 
 API = "https://api.test.getdex.com/v1"
@@ -195,6 +196,36 @@ def test_a_no_read_run_is_refused_in_one_line_sending_nothing(
     )
     assert book.requests == before
     assert invoke("runs", "--json").json()[0]["undoable"] is False
+
+
+@pytest.mark.parametrize("cut", ["all", "some"])
+def test_a_journal_that_lost_its_prior_values_is_refused_sending_nothing(
+    book: Book, cut: str
+) -> None:
+    done = invoke("set", "company=NewCo", "--ids", f"{A},{B},{C}", "--json")
+    assert done.code == 0, done
+    path = runs_dir() / f"{done.json()['runId']}.jsonl"
+    lines = path.read_text().splitlines(keepends=True)
+    kept = []
+    for line in lines:
+        record = json.loads(line)
+        if record["type"] != "before":
+            kept.append(line)
+        elif cut == "some":
+            kept.append(json.dumps({**record, "items": record["items"][:1]}) + "\n")
+    path.write_text("".join(kept))
+    before = book.requests
+    refused = invoke("undo", "last", "--force")
+    assert refused.code == 2, refused
+    missing = 3 if cut == "all" else 2
+    assert one_error_line(refused) == (
+        f"error: journal {show_path(path)} lost the prior values of {missing} contacts; cannot "
+        "undo safely"
+    )
+    assert book.requests == before
+    assert book.contacts[A]["company"] == "NewCo"
+    listed = invoke("runs").stdout.splitlines()[1].split("\t")
+    assert listed[6] == "no (prior values lost)"
 
 
 @pytest.mark.parametrize(
