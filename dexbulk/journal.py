@@ -36,20 +36,13 @@ import secrets
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from dexbulk import __version__
 from dexbulk.batches import BatchReport
 from dexbulk.configfile import show_path
 from dexbulk.errors import DexbulkError, ExitCode
-from dexbulk.journal_read import (
-    FORMAT,
-    RunState,
-    find_run,
-    list_runs,
-    load_run,
-    printable,
-    read_run,
-)
+from dexbulk.journal_read import FORMAT, RunState, find_run, list_runs, load_run, read_run
 from dexbulk.plan import Plan
 from dexbulk.runlock import RunInUse, RunLock
 
@@ -98,6 +91,22 @@ def new_run_id(now: datetime | None = None) -> str:
     ms = now.microsecond // 1000
     tag = _BASE32[ms // 32] + _BASE32[ms % 32] + "".join(secrets.choice(_BASE32) for _ in "ab")
     return f"{now:%Y%m%d-%H%M%S}-{tag}"
+
+
+def printable(value: Any) -> Any:
+    """``value`` with every string made encodable: what a journal shows, it can always print.
+
+    Bytes that were not UTF-8 on the command line arrive as lone surrogates
+    (``$'company=\\xff'`` → ``\\udcff``), which no UTF-8 stream can take; they are kept
+    visibly as ``\\xff``. Lists and objects are walked; other values are returned as they are.
+    """
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    if isinstance(value, list):
+        return [printable(item) for item in value]
+    if isinstance(value, dict):
+        return {printable(key): printable(item) for key, item in value.items()}
+    return value
 
 
 def safe_argv(argv: Sequence[str]) -> list[str]:

@@ -56,6 +56,8 @@ class RunState:
     """Each contact's values just before the run, as read from Dex (empty with --no-read)."""
     unknown: dict[str, list[str]] = field(default_factory=dict)
     """Per contact, the fields the run changed whose prior value Dex did not give."""
+    before_line: dict[str, int] = field(default_factory=dict)
+    """Per contact, the journal line of its ``before`` record (for messages)."""
 
     @property
     def channel(self) -> str:
@@ -158,17 +160,20 @@ class _Reader:
             elif kind in ("batch", "resume", "end"):
                 self._after_plan(number, str(kind), record)
             elif kind == "before":
-                run = self._run()
-                for item in record["items"]:
-                    if not isinstance(item["data"], dict):
-                        raise TypeError
-                    unknown = [_text(name) for name in item.get("unknown", [])]
-                    run.before[_text(item["contactId"])] = item["data"]
-                    if unknown:
-                        run.unknown[_text(item["contactId"])] = unknown
+                self._before(number, record["items"])
             # Other types are from a later version: nothing to settle.
         except (KeyError, TypeError, ValueError, AttributeError, IndexError):
             raise _Bad(f"line {number}: a malformed {kind!r} record") from None
+
+    def _before(self, number: int, items: list[Any]) -> None:
+        run = self._run()
+        for item in items:
+            cid, data = _text(item["contactId"]), item["data"]
+            if not isinstance(data, dict):
+                raise TypeError
+            run.before[cid], run.before_line[cid] = data, number
+            if unknown := [_text(name) for name in item.get("unknown", [])]:
+                run.unknown[cid] = unknown
 
     def _start(self, record: dict[str, Any]) -> None:
         if record.get("type") != "start":
@@ -295,22 +300,6 @@ def _failure(item: list[Any]) -> ContactResult:
     state = ContactState(rest[0]) if rest else ContactState.FAILED
     message = None if error is None else str(error)
     return ContactResult(_text(cid), state, _optional_int(status), message, int(attempts))
-
-
-def printable(value: Any) -> Any:
-    """``value`` with every string made encodable: what a journal shows, it can always print.
-
-    Bytes that were not UTF-8 on the command line arrive as lone surrogates
-    (``$'company=\\xff'`` → ``\\udcff``), which no UTF-8 stream can take; they are kept
-    visibly as ``\\xff``. Lists and objects are walked; other values are returned as they are.
-    """
-    if isinstance(value, str):
-        return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    if isinstance(value, list):
-        return [printable(item) for item in value]
-    if isinstance(value, dict):
-        return {printable(key): printable(item) for key, item in value.items()}
-    return value
 
 
 def _is_int(value: object) -> bool:

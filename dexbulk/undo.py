@@ -34,11 +34,11 @@ from dexbulk.configfile import show_path
 from dexbulk.errors import InvalidInput
 from dexbulk.fields import FIELDS, FieldKind
 from dexbulk.journal_read import INCOMPLETE, RUNNING, RunState
-from dexbulk.membership import holds, is_membership_key
+from dexbulk.membership import check_data, holds, is_membership_key
 from dexbulk.plan import Plan, Update
 from dexbulk.preview import NOT_COMPARED, UNKNOWN, fields_of, same
 from dexbulk.runlock import holder
-from dexbulk.values import JSON
+from dexbulk.values import JSON, validate
 
 OPERATIONS = frozenset({"tags_contacts", "related_contacts"})
 """Fields written as operations (append/remove): the run kept no value to put back."""
@@ -139,6 +139,32 @@ def check_undoable(run: RunState) -> None:
             f"journal {show_path(run.path)} lost the prior values of {missing:,} "
             f"contact{'' if missing == 1 else 's'}; cannot undo safely"
         )
+    check_priors(run)
+
+
+def check_priors(run: RunState) -> None:
+    """Raise :class:`InvalidInput` (one line: journal, line, contact, field) unless every prior
+    value the undo could send back is one the field takes (:func:`dexbulk.values.validate`),
+    and a boolean for a tag or group key: a journal edited by hand must not send what no read
+    of Dex could have returned."""
+    considered = set(undo_ids(run))
+    for update in run.updates:
+        cid = update.contact_id
+        prior = run.before.get(cid, {}) if cid in considered else {}
+        for name in update.data:
+            if name not in prior or _cannot(name, True, False) is not None:
+                continue  # never sent back
+            value = restorable(name, prior[name])
+            try:
+                if is_membership_key(name):
+                    check_data({name: value})
+                else:
+                    validate(name, value)
+            except InvalidInput as exc:
+                where = f"journal {show_path(run.path)} line {run.before_line.get(cid, '?')}"
+                raise InvalidInput(
+                    f"{where}: contact {cid}: {exc.message}; cannot undo safely"
+                ) from None
 
 
 def lost_before(run: RunState) -> int:

@@ -425,6 +425,53 @@ def test_only_the_contacts_an_undo_is_about_need_before_records(tmp_path: Path) 
     check_undoable(read_run(journal.path))
 
 
+def _deep(levels: int) -> list[Any]:
+    value: list[Any] = []
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+# A before value edited into a journal by hand (field or key, forged prior) → the error's end
+FORGED_CASES: list[tuple[str, Any, str]] = [
+    ("company", {"evil": [1, 2, {"x": "y"}]}, "field 'company': expected a string (got an object"),
+    ("company", "X" * 300_000, "is 300,000 characters, over the limit of 10,000 for text"),
+    ("contact_emails", _deep(200), "field 'contact_emails': nested deeper than 64 levels"),
+    ("birthday", "not-a-date", "field 'birthday': 'not-a-date' is not a date"),
+    ("starred", "yes", "field 'starred': expected true or false (got a string 'yes')"),
+    (TAG, "no", f"'{TAG}': expected true (add) or false (remove)"),
+    (TAG, {"x": 1}, f"'{TAG}': expected true (add) or false (remove)"),
+    (TAG, None, f"'{TAG}': expected true (add) or false (remove)"),
+    (GROUP, 0, f"'{GROUP}': expected true (add) or false (remove)"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "forged", "problem"), FORGED_CASES)
+def test_a_forged_prior_value_is_refused_naming_line_contact_and_field(
+    tmp_path: Path, name: str, forged: Any, problem: str
+) -> None:
+    membership = name.startswith(("tag:", "group:"))
+    wrote = {"company": "NewCo", "contact_emails": [], "birthday": "1990-05-02"}.get(name, True)
+    change = {name: wrote}
+    plan = Plan(
+        [Update(c, change) for c in (A, B)], "x", patch=change,
+        channel=MEMBERSHIP if membership else "contacts",
+    )  # fmt: skip
+    good = False if membership else None
+    before = [{"contactId": A, "data": {name: good}}, {"contactId": B, "data": {name: forged}}]
+    run = journal_of(tmp_path, plan, before)
+    with pytest.raises(InvalidInput) as caught:
+        check_undoable(run)
+    message = caught.value.message
+    line = next(
+        n for n, text in enumerate(run.path.read_text().splitlines(), 1) if '"before"' in text
+    )
+    assert message.startswith(f"journal {show_path(run.path)} line {line}: contact {B}: ")
+    assert problem in message
+    assert message.endswith("; cannot undo safely")
+    assert len(message) < 400
+
+
 def test_a_running_run_is_refused(tmp_path: Path) -> None:
     before = [{"contactId": A, "data": {"company": "OldCo"}}]
     run = journal_of(tmp_path, shared({"company": "NewCo"}, A), before, end=False)

@@ -228,6 +228,26 @@ def test_a_journal_that_lost_its_prior_values_is_refused_sending_nothing(
     assert listed[6] == "no (prior values lost)"
 
 
+def test_a_forged_prior_value_is_refused_sending_nothing(book: Book) -> None:
+    done = invoke("set", "company=NewCo", "--ids", f"{A},{B}", "--json")
+    assert done.code == 0, done
+    path = runs_dir() / f"{done.json()['runId']}.jsonl"
+    lines = path.read_text().splitlines(keepends=True)
+    number = next(n for n, line in enumerate(lines) if '"before"' in line)
+    forged = {"type": "before", "items": [{"contactId": A, "data": {"company": "OldCo"}},
+              {"contactId": B, "data": {"company": {"evil": []}}}]}  # fmt: skip
+    lines[number] = json.dumps(forged) + "\n"
+    path.write_text("".join(lines))
+    journals, before = len(list(runs_dir().glob("*.jsonl"))), book.requests
+    refused = invoke("undo", "last", "--force", "--yes")
+    assert refused.code == 2, refused
+    assert one_error_line(refused) == (
+        f"error: journal {show_path(path)} line {number + 1}: contact {B}: field 'company': "
+        'expected a string (got an object {"evil": []}); cannot undo safely'
+    )
+    assert (len(list(runs_dir().glob("*.jsonl"))), book.requests) == (journals, before)
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
