@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from dexbulk.journal import RunState
+    from dexbulk.runlock import RunLock
 
 RunId = Annotated[
     str,
@@ -99,22 +100,29 @@ def runs_show(run_id: RunId, as_json: JsonFlag = False) -> None:
     render_run(render.make_console(e.stdout), run, {run.run_id: status})
 
 
-def _continue(run_id: str, mode: str, send: SendArgs, output: OutputArgs) -> ExitCode:
+def lock_run(path: "Path") -> "RunLock":
+    """Take the lock of the run whose journal is ``path`` before reading it (resume, retry,
+    undo): a second one must not read the same contacts and send them too. Raises RunInUse
+    (exit 2) when a live process holds it."""
     from dexbulk.configfile import show_path
-    from dexbulk.journal import JournalError, default_runs_dir, find_run, read_run
+    from dexbulk.journal import JournalError
     from dexbulk.runlock import RunLock, lock_path
 
-    e = Env()
-    path = find_run(default_runs_dir(e.environ), run_id)
-    # Locked before it is read: a second resume must not read the same pending contacts.
     try:
-        lock = RunLock.acquire(path, path.stem)
+        return RunLock.acquire(path, path.stem)
     except OSError as exc:
         where = show_path(lock_path(path))
         raise JournalError(
             f"cannot lock the run: {where}: {exc.strerror}; nothing was sent"
         ) from None
-    with lock:
+
+
+def _continue(run_id: str, mode: str, send: SendArgs, output: OutputArgs) -> ExitCode:
+    from dexbulk.journal import default_runs_dir, find_run, read_run
+
+    e = Env()
+    path = find_run(default_runs_dir(e.environ), run_id)
+    with lock_run(path):
         run = read_run(path)
         run.check_resumable()
         _check_not_undone(run, mode, path.parent)

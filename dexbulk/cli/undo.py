@@ -25,6 +25,8 @@ from dexbulk.cli.runs import RunId
 from dexbulk.errors import ApiError, AuthRefused, ExitCode, NotDexApi, Unreachable
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from rich.console import Console
 
     from dexbulk.cli.context import Client, ReadPlan
@@ -55,21 +57,34 @@ def undo(
 
     Contacts the run did not confirm (a timeout, a kill mid-send) are put back too wherever Dex
     holds exactly what the run wrote. Current values are read first: a field someone changed
-    since the run is a conflict, listed and left alone (--force overwrites it). Fields the run changed by an operation
-    (tags_contacts, related_contacts) cannot be undone and are listed. The undo is a run of its
-    own, shown before → after, journalled, and can itself be undone. Runs sent with --no-read
-    kept no prior values and cannot be undone. See docs/undo.md.
+    since the run is a conflict, listed and left alone (--force overwrites it). Fields the run
+    changed by an operation (tags_contacts, related_contacts) cannot be undone and are listed.
+    The undo is a run of its own, shown before → after, journalled, and can itself be undone.
+    Runs sent with --no-read kept no prior values and cannot be undone. See docs/undo.md.
 
     Example: [bold]dexbulk undo last --dry-run[/bold]  ·  [bold]dexbulk undo k3xq --force[/bold]
     """
+    from dexbulk.cli.runs import lock_run
+    from dexbulk.journal import default_runs_dir, find_run
+
+    e = Env()
+    path = find_run(default_runs_dir(e.environ), run_id)
+    # Held while it reads and sends: a resume, retry or second undo of the run meanwhile would
+    # send what this one is taking back (or take it back twice).
+    with lock_run(path):
+        return _undo(path, send, output, guard, e, force=force)
+
+
+def _undo(
+    path: "Path", send: SendArgs, output: OutputArgs, guard: GuardArgs, e: Env, *, force: bool
+) -> ExitCode:
     from dexbulk.cli.context import send_plan
-    from dexbulk.journal import default_runs_dir, load_run
+    from dexbulk.journal import read_run
     from dexbulk.text import printable
     from dexbulk.undo import check_undoable, undo_ids, undo_links
 
-    e = Env()
-    runs_dir = default_runs_dir(e.environ)
-    run = load_run(runs_dir, run_id)
+    runs_dir = path.parent
+    run = read_run(path)
     check_undoable(run)
     console = e.console(output)
     if not output.quiet:

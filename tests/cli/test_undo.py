@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from dexbulk.cli.app import app
 from dexbulk.configfile import show_path
+from dexbulk.runlock import RunInUse, RunLock, lock_path
 from tests.conftest import TEST_KEY
 
 API = "https://api.test.getdex.com/v1"
@@ -246,6 +247,49 @@ def test_a_forged_prior_value_is_refused_sending_nothing(book: Book) -> None:
         'expected a string (got an object {"evil": []}); cannot undo safely'
     )
     assert (len(list(runs_dir().glob("*.jsonl"))), book.requests) == (journals, before)
+
+
+def test_undo_holds_the_runs_lock_while_it_reads_and_sends(book: Book) -> None:
+    done = invoke("set", "company=NewCo", "--ids", f"{A},{B}", "--json")
+    assert done.code == 0, done
+    run_id = done.json()["runId"]
+    path = runs_dir() / f"{run_id}.jsonl"
+    held_during: list[str] = []
+
+    def check(step: str) -> None:
+        try:
+            RunLock.acquire(path, run_id).release()
+        except RunInUse:
+            held_during.append(step)
+
+    def read(request: Any) -> Any:
+        check("read")
+        return book.filter(request)
+
+    def put(request: Any) -> Any:
+        check("send")
+        return book.put(request)
+
+    for method, url, callback in ((responses.POST, "contacts/filter", read),
+                                  (responses.PUT, "contacts/", put)):  # fmt: skip
+        book.mock.remove(method, f"{API}/{url}")
+        book.mock.add_callback(method, f"{API}/{url}", callback=callback)
+    assert invoke("undo", run_id, "--no-progress").code == 0
+    assert held_during == ["read", "send"]
+    assert not lock_path(path).exists(), "let go once done"
+
+
+def test_undo_of_a_run_in_use_is_refused_sending_nothing(book: Book) -> None:
+    done = invoke("set", "company=NewCo", "--ids", A, "--json")
+    assert done.code == 0, done
+    run_id = done.json()["runId"]
+    before = book.requests
+    with RunLock.acquire(runs_dir() / f"{run_id}.jsonl", run_id):  # a resume of it, say
+        refused = invoke("undo", run_id)
+    assert refused.code == 2, refused
+    assert one_error_line(refused).startswith(f"error: run {run_id} is in use by process ")
+    assert book.requests == before
+    assert book.contacts[A]["company"] == "NewCo"
 
 
 @pytest.mark.parametrize(

@@ -259,6 +259,35 @@ def test_a_run_killed_mid_send_is_undone_whole_without_a_resume(
     assert book(api) == original
 
 
+def test_while_an_undo_runs_its_run_cannot_be_resumed_or_undone_again(
+    sandbox: Sandbox, dexbulk: Dexbulk, tmp_path: Path
+) -> None:
+    api = sandbox()
+    ids = write_ids(tmp_path / "ids.txt", some_ids(api, 6))
+    canary = dexbulk("set", "company=Locked", "--from", str(ids), "--stop-after", "3", *QUIET,
+                     "--json", api=api)  # fmt: skip
+    assert canary.code == 0, canary
+    run_id = canary.json()["runId"]
+    lock = tmp_path / "dexbulk-state" / "runs" / f"{run_id}.lock"
+    # One request every 5 s: the undo reads at once, then holds the run until it may send.
+    reads = api.stats()["requests"]
+    with background_dexbulk(tmp_path, api, "undo", run_id, "--rate", "0.2", *QUIET) as proc:
+        wait_until(
+            lambda: api.stats()["requests"] > reads or proc.poll() is not None,
+            timeout=20, what="the undo's read",
+        )  # fmt: skip
+        assert lock.exists()
+        puts = api.stats()["put_items"]
+        for args in (("resume", run_id), ("retry", run_id), ("undo", run_id, "--yes")):
+            refused = dexbulk(*args, api=api)
+            assert refused.code == 2, refused
+            assert f"error: run {run_id} is in use by process {proc.pid} " in refused.stderr
+        code, _, stderr = finish(proc)
+    assert code == 0, stderr
+    assert "✓ Reverted 3 contacts" in stderr
+    assert api.stats()["put_items"] == puts + 3, "only the undo sent"
+
+
 def edit(api: SandboxApi, contact_id: str, data: dict[str, Any]) -> None:
     """Someone changes a contact in Dex, outside dexbulk."""
     answer = api.http.put(
