@@ -385,7 +385,15 @@ def test_runs_prune_by_age_with_a_dry_run_first() -> None:
     assert (none.code, none.stdout, none.stderr) == (0, "", "deleted 0 runs\n")
 
 
-@pytest.mark.parametrize("age", ["30", "30 days", "1.5d"])
+@pytest.mark.parametrize("age", ["200000w", "999999999d"])
+def test_runs_prune_with_an_age_longer_than_any_run_deletes_nothing(age: str) -> None:
+    ids = three_runs()
+    kept = invoke("runs", "prune", "--older-than", age)
+    assert (kept.code, kept.stdout, kept.stderr) == (0, "", "deleted 0 runs\n")
+    assert len(list(runs_dir().glob("*.jsonl"))) == len(ids)
+
+
+@pytest.mark.parametrize("age", ["30", "30 days", "1.5d", "\u0663\u0660d"])
 def test_runs_prune_refuses_a_bad_age_in_one_line(age: str) -> None:
     ids = three_runs()
     refused = invoke("runs", "prune", "--older-than", age)
