@@ -18,7 +18,7 @@ from dexbulk.cli.options import (
     output_options,
     sending_options,
 )
-from dexbulk.errors import ExitCode, InvalidInput
+from dexbulk.errors import DexbulkError, ExitCode, InvalidInput
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -216,8 +216,9 @@ RunIds = Annotated[
 def runs_rm(run_ids: RunIds, as_json: JsonFlag = False) -> None:
     """Delete runs' journals (they hold contact data); a run being sent is refused.
 
-    Every run named is found first: an unknown or ambiguous one deletes nothing (exit 2).
-    The IDs deleted are printed on stdout. A deleted run can no longer be resumed or undone.
+    Every run named is found first: an unknown, ambiguous or running one deletes nothing
+    (exit 2). The IDs deleted are printed on stdout; if a deletion still fails, those deleted
+    before it are, with the error (exit 2). A deleted run can no longer be resumed or undone.
 
     Example: [bold]dexbulk runs rm 20261126-180350-k3xq k3xq[/bold]
     """
@@ -235,10 +236,22 @@ def runs_rm(run_ids: RunIds, as_json: JsonFlag = False) -> None:
                 f"run {path.stem} is running (process {held.pid}): wait for it to finish, "
                 "then delete it; nothing deleted"
             )
-    deleted = []
-    for path in paths:
-        delete_run(path)
-        deleted.append(path.stem)
+    deleted: list[str] = []
+    try:
+        for path in paths:
+            delete_run(path)
+            deleted.append(path.stem)
+    except DexbulkError as exc:
+        # Checked first, yet a deletion can still fail (a lock taken since, a file that cannot
+        # go): say what is gone already, and stop.
+        rest = len(paths) - len(deleted)
+        error = (
+            f"{exc.message}; deleted {len(deleted):,} of {len(paths):,} runs first"
+            + (" (on stdout)" if deleted and not as_json else "")
+            + f", kept the other {rest:,}"
+        )
+        _print_deleted(e, deleted, as_json, dry_run=False, error=error)
+        raise InvalidInput(error) from None
     _print_deleted(e, deleted, as_json, dry_run=False)
 
 
@@ -283,17 +296,24 @@ def runs_prune(
     _print_deleted(e, deleted, as_json, dry_run=dry_run)
 
 
-def _print_deleted(e: Env, deleted: list[str], as_json: bool, *, dry_run: bool) -> None:
-    """The run IDs on stdout (or one JSON document), and a count on stderr."""
+def _print_deleted(
+    e: Env, deleted: list[str], as_json: bool, *, dry_run: bool, error: str | None = None
+) -> None:
+    """The run IDs on stdout (or one JSON document, with the ``error`` that stopped it), and a
+    count on stderr (unless an error line is to follow)."""
     from dexbulk.cli import render
 
     if as_json:
-        render.write_json(e.stdout, {"deleted": deleted, "dryRun": dry_run})
+        document: dict[str, object] = {"deleted": deleted, "dryRun": dry_run}
+        if error is not None:
+            document["error"] = error
+        render.write_json(e.stdout, document)
     else:
         e.stdout.write("".join(f"{run_id}\n" for run_id in deleted))
         e.stdout.flush()
-    count = f"{len(deleted):,} run{'' if len(deleted) == 1 else 's'}"
-    print(f"{'would delete' if dry_run else 'deleted'} {count}", file=e.stderr)
+    if error is None:
+        count = f"{len(deleted):,} run{'' if len(deleted) == 1 else 's'}"
+        print(f"{'would delete' if dry_run else 'deleted'} {count}", file=e.stderr)
 
 
 def runs_app() -> typer.Typer:

@@ -368,6 +368,25 @@ def test_runs_rm_refuses_a_running_run() -> None:
     assert (runs_dir() / f"{first}.jsonl").exists()
 
 
+@pytest.mark.parametrize("as_json", [False, True])
+def test_runs_rm_that_fails_midway_says_what_it_deleted(as_json: bool) -> None:
+    ids = three_runs()
+    # Found and not running, so the checks pass; but its lock cannot be taken to delete it.
+    (runs_dir() / f"{ids[1]}.lock").mkdir()
+    failed = invoke("runs", "rm", *ids, *(["--json"] if as_json else []))
+    assert failed.code == 2, failed
+    error = (
+        f"cannot lock {show_path(runs_dir() / f'{ids[1]}.jsonl')}: Is a directory; deleted 1 of 3 "
+        f"runs first{'' if as_json else ' (on stdout)'}, kept the other 2"
+    )
+    assert one_error_line(failed) == f"error: {error}"
+    if as_json:
+        assert failed.json() == {"deleted": [ids[0]], "dryRun": False, "error": error}
+    else:
+        assert failed.stdout == f"{ids[0]}\n"
+    assert sorted(p.stem for p in runs_dir().glob("*.jsonl")) == ids[1:]
+
+
 def test_runs_prune_by_age_with_a_dry_run_first() -> None:
     ids = three_runs()
     old = runs_dir() / f"{ids[0]}.jsonl"
