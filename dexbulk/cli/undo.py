@@ -60,7 +60,8 @@ def undo(
     since the run is a conflict, listed and left alone (--force overwrites it). Fields the run
     changed by an operation (tags_contacts, related_contacts) cannot be undone and are listed.
     The undo is a run of its own, shown before → after, journalled, and can itself be undone.
-    Runs sent with --no-read kept no prior values and cannot be undone. See docs/undo.md.
+    It goes to the run's own API URL unless --api-url or DEX_API_URL names another. Runs sent
+    with --no-read kept no prior values and cannot be undone. See docs/undo.md.
 
     Example: [bold]dexbulk undo last --dry-run[/bold]  ·  [bold]dexbulk undo k3xq --force[/bold]
     """
@@ -78,7 +79,7 @@ def undo(
 def _undo(
     path: "Path", send: SendArgs, output: OutputArgs, guard: GuardArgs, e: Env, *, force: bool
 ) -> ExitCode:
-    from dexbulk.cli.context import send_plan
+    from dexbulk.cli.context import resolve_target, send_plan
     from dexbulk.journal import read_run
     from dexbulk.text import printable
     from dexbulk.undo import check_undoable, undo_ids, undo_links
@@ -86,15 +87,25 @@ def _undo(
     runs_dir = path.parent
     run = read_run(path)
     check_undoable(run)
+    sent_to = run.start.get("api_url")
+    journaled = sent_to if isinstance(sent_to, str) else None
+    # --api-url > DEX_API_URL > the run's own URL > the config, as for resume and retry.
+    target = resolve_target(send, e, api_url=journaled)
     console = e.console(output)
     if not output.quiet:
-        # 'undo last' must say which run it takes back before it reads or asks anything.
+        # 'undo last' must say which run it takes back (and where, when that is not where the
+        # run went) before it reads or asks anything.
         summary = run.summary()
         unsure = len(undo_ids(run)) - len(run.confirmed)
         also = f", {unsure:,} not confirmed" if unsure else ""
+        elsewhere = ""
+        if journaled is not None and target.api_url != journaled:
+            origin = target.settings.origin("api_url").removeprefix("env ")
+            elsewhere = f"; sending to {target.api_url} ({origin}), not the run's {journaled}"
         console.print(
             f"undoing run {run.run_id}: {printable(str(summary['command']))} "
-            f"({summary['updated']:,} contacts updated{also}, started {summary['at']})",
+            f"({summary['updated']:,} contacts updated{also}, started {summary['at']})"
+            + printable(elsewhere),
             markup=False,
             soft_wrap=True,
         )
@@ -112,8 +123,7 @@ def _undo(
     def from_read(client: "Client") -> "ReadPlan | None":
         return _inverse(run, client, output, e, console, force=force)
 
-    # The run's own Dex unless --api-url says otherwise, as for resume.
-    return send_plan(from_read, send, output, e, guard=guard, api_url=run.start.get("api_url"))
+    return send_plan(from_read, send, output, e, guard=guard, api_url=journaled)
 
 
 def _inverse(

@@ -45,9 +45,9 @@ class Run:
         return f"Run({self.code}, stdout={self.stdout[-900:]!r}, stderr={self.stderr[-900:]!r})"
 
 
-def invoke(*args: str) -> Run:
+def invoke(*args: str, **environ: str) -> Run:
     env = {"DEX_API_URL": API, "DEX_API_KEY": TEST_KEY, "COLUMNS": "200", "NO_COLOR": "1"}
-    return Run(CliRunner().invoke(app, list(args), env=env))
+    return Run(CliRunner().invoke(app, list(args), env={**env, **environ}))
 
 
 class Book:
@@ -163,6 +163,39 @@ def test_contacts_dex_took_without_the_run_knowing_are_put_back(book: Book) -> N
     assert undone.json()["undo"]["conflicts"] == []
     assert "changed since" not in undone.stderr
     assert book.contacts == {**START, B: {**START[B], "company": "Other"}}
+
+
+OTHER = "https://api.staging.getdex.com/v1"
+
+
+@pytest.mark.parametrize(
+    ("flags", "env", "expected"),
+    [
+        ([], {}, API),  # the run's own (DEX_API_URL names it too)
+        ([], {"DEX_API_URL": OTHER}, OTHER),  # the environment beats the journal
+        (["--api-url", OTHER], {"DEX_API_URL": API}, OTHER),  # the flag beats both
+    ],
+)
+def test_undo_sends_to_the_flag_then_the_environment_then_the_runs_url(
+    book: Book, flags: list[str], env: dict[str, str], expected: str
+) -> None:
+    done = invoke("set", "company=NewCo", "--ids", f"{A},{B}", "--json")
+    assert done.code == 0, done
+    book.mock.add_callback(responses.POST, f"{OTHER}/contacts/filter", callback=book.filter)
+    book.mock.add_callback(responses.PUT, f"{OTHER}/contacts/", callback=book.put)
+    start = len(book.mock.calls)
+    undone = invoke("undo", "last", "--no-progress", *flags, **env)
+    assert undone.code == 0, undone
+    urls = {str(c.request.url).rsplit("/contacts/", 1)[0] for c in book.mock.calls[start:]}
+    assert urls == {expected}
+    assert book.contacts == START
+    first = undone.stderr.splitlines()[0]
+    assert first.startswith(f"undoing run {done.json()['runId']}: set company=NewCo (2 contacts")
+    if expected == API:
+        assert "sending to" not in first
+    else:
+        origin = "--api-url" if flags else "DEX_API_URL"
+        assert first.endswith(f"; sending to {OTHER} ({origin}), not the run's {API}")
 
 
 def test_a_few_conflicts_are_shown_and_every_one_with_verbose(book: Book) -> None:
