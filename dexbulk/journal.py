@@ -13,7 +13,8 @@ Records, one per line, in order:
   is ``incomplete`` and never resumed (:mod:`dexbulk.journal_read`), so a run killed while its
   plan was being written can never be finished with part of its contacts silently dropped.
 * ``before``: the values the plan's fields held just before sending, read from Dex, in chunks
-  of ``{contactId, data}`` (only the fields the plan changes; what an undo needs).
+  of ``{contactId, data}``, one per contact sent (only the fields its update sends; what an
+  undo needs), naming in ``unknown`` those Dex did not return.
 * ``batch``: one per settled batch, and one for the contacts ``--check-ids`` found missing:
   which contacts Dex confirmed, which did not end updated and why. Written and fsync'd before
   the batch counts as done, so a crash loses at most the batches that were in flight, and
