@@ -43,7 +43,15 @@ from dexbulk import __version__
 from dexbulk.batches import BatchReport
 from dexbulk.configfile import show_path
 from dexbulk.errors import DexbulkError, ExitCode
-from dexbulk.journal_read import FORMAT, RunState, find_run, list_runs, load_run, read_run
+from dexbulk.journal_read import (
+    FORMAT,
+    RunState,
+    find_run,
+    list_runs,
+    load_run,
+    read_run,
+    sealed_start,
+)
 from dexbulk.plan import Plan
 from dexbulk.runlock import RunInUse, RunLock
 
@@ -141,6 +149,7 @@ class Journal:
         self._fd: int | None = fd
         self._lock = lock
         self._broken: JournalError | None = None
+        self._start_record: dict[str, object] = {}
 
     @classmethod
     def create(
@@ -192,7 +201,7 @@ class Journal:
         self, plan: Plan, argv: Sequence[str], api_url: str, options: Mapping[str, object],
         read: bool,
     ) -> None:  # fmt: skip
-        self._write({
+        self._start_record = {
             "type": "start", "run_id": self.run_id, "at": _now(), "version": __version__,
             "format": FORMAT, "command": printable(plan.command), "argv": safe_argv(argv),
             "api_url": api_url, "options": dict(options), "total": plan.total,
@@ -200,8 +209,9 @@ class Journal:
             "patch": dict(plan.patch) if plan.patch is not None else None,
             "channel": plan.channel, "read": read, "undo_of": plan.undo_of,
             "labels": dict(plan.labels),
-        }, sync=False)  # fmt: skip
-        digest = hashlib.sha256()
+        }  # fmt: skip
+        self._write(self._start_record, sync=False)
+        digest = hashlib.sha256(sealed_start(self._start_record))
         for start in range(0, plan.total, _CHUNK):
             chunk = plan.updates[start : start + _CHUNK]
             record: dict[str, object]

@@ -18,7 +18,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from dexbulk.batches import ContactResult, ContactState
 from dexbulk.configfile import show_path
@@ -26,8 +26,19 @@ from dexbulk.errors import InvalidInput
 from dexbulk.plan import CHANNELS, MEMBERSHIP, Plan, Update
 from dexbulk.runlock import holder
 
-FORMAT = 2
-"""Journals written since the plan is sealed; older ones have no ``format`` in ``start``."""
+FORMAT = 3
+"""Journals written since the plan is sealed; older ones have no ``format`` in ``start``.
+Since format 3 the seal also covers what the start record says is sent to every contact."""
+
+SEALED_START = ("patch", "channel", "labels", "undo_of")
+"""The start record's fields that decide what is sent: a hand-edited one breaks the seal."""
+
+
+def sealed_start(start: dict[str, Any]) -> bytes:
+    """The bytes of the start record the seal covers (format 3 and later)."""
+    fields = {key: start.get(key) for key in SEALED_START}
+    return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
 
 INCOMPLETE = "incomplete"
 RUNNING = "running"
@@ -56,8 +67,7 @@ class RunState:
     """Each contact's values just before the run, as read from Dex (empty with --no-read)."""
     unknown: dict[str, list[str]] = field(default_factory=dict)
     """Per contact, the fields the run changed whose prior value Dex did not give."""
-    before_line: dict[str, int] = field(default_factory=dict)
-    """Per contact, the journal line of its ``before`` record (for messages)."""
+    before_line: dict[str, int] = field(default_factory=dict)  # its before record's, for messages
 
     @property
     def channel(self) -> str:
@@ -187,6 +197,9 @@ class _Reader:
         if record.get("channel", "contacts") not in CHANNELS:
             raise _Bad(f"line 1: channel {record.get('channel')!r} is not one this version knows")
         self.run = RunState(self.path.stem, self.path, record, [])
+        version = record.get("format")
+        if _is_int(version) and version >= 3:
+            self.digest.update(sealed_start(record))
 
     def _plan(self, number: int, kind: str, record: dict[str, Any], raw: bytes) -> None:
         run = self._run()
@@ -284,8 +297,7 @@ class _Reader:
 
 
 def _check_membership(data: dict[str, Any]) -> None:
-    """A membership plan's data object, or TypeError (a malformed record): a journal edited by
-    hand must not send a change nobody planned."""
+    """A membership data object, or TypeError: a hand edit must not send what nobody planned."""
     from dexbulk.membership import check_data
 
     try:
@@ -302,7 +314,7 @@ def _failure(item: list[Any]) -> ContactResult:
     return ContactResult(_text(cid), state, _optional_int(status), message, int(attempts))
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -373,11 +385,8 @@ def find_run(runs_dir: Path, run_ref: str) -> Path:
 def list_runs(
     runs_dir: Path, limit: int = 20, *, problems: list[str] | None = None
 ) -> list[RunState]:
-    """The most recent readable runs, newest first.
-
-    An unreadable journal never hides the others: it is skipped, and its error message is
-    appended to ``problems`` when given.
-    """
+    """The most recent readable runs, newest first. An unreadable journal never hides the
+    others: it is skipped, and its error message is appended to ``problems`` when given."""
     runs: list[RunState] = []
     for path in reversed(_journals(runs_dir)):
         if len(runs) >= limit:

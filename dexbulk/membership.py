@@ -15,12 +15,13 @@ group endpoints, or tags through ``PUT /v1/contacts/``'s ``tags_contacts`` opera
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from dexbulk.answers import Outcome
-from dexbulk.errors import InvalidInput
+from dexbulk.errors import ApiError, AuthRefused, InvalidInput
 from dexbulk.plan import MEMBERSHIP, Plan, Selection, Update
 from dexbulk.values import JSON, normalize_uuid, quote
 
@@ -81,10 +82,12 @@ def holds(contact: Mapping[str, Any], key: str) -> bool | None:
     listed = contact.get(READ_FIELD[target.kind])
     if not isinstance(listed, list):
         return None
-    return any(
-        isinstance(item, Mapping) and str(item.get("id", "")).lower() == target.id
-        for item in listed
-    )
+    ids = [item.get("id") if isinstance(item, Mapping) else None for item in listed]
+    if not all(isinstance(i, str) for i in ids):
+        # A shape this version does not know ([{"tag_id": …}], names): unknown, never "lacks
+        # it", or a remove would skip every contact as already right.
+        return None
+    return any(str(i).lower() == target.id for i in ids)
 
 
 def read_fields(keys: Iterable[str]) -> list[str]:
@@ -118,18 +121,38 @@ class MembershipSender:
 
     def __init__(self, dex: Dex) -> None:
         self.dex = dex
+        self._sent: dict[str, Mapping[str, JSON]] = {}
+        self._lock = threading.Lock()
 
     def put_contacts(self, updates: Sequence[Update]) -> Outcome:
         """Send one batch: contacts with the same change go in one request per endpoint."""
         by_change: dict[str, list[Update]] = {}
         for update in updates:
             by_change.setdefault(_key(update.data), []).append(update)
+        with self._lock:
+            self._sent.update((u.contact_id, u.data) for u in updates)
         outcomes = [send_membership(self.dex, part) for part in by_change.values()]
         return combine(outcomes, len(updates))
 
     def existing_ids(self, ids: Sequence[str]) -> set[str] | None:
-        """Which contacts exist (asked after a short count)."""
-        return self.dex.existing_ids(ids)
+        """After a short count: the contacts that now hold what was sent (a contact Dex did not
+        change is not confirmed, even if it exists); where the read cannot tell (no tags or
+        groups in its answer), the contacts that exist."""
+        with self._lock:
+            sent = {cid: self._sent.get(cid) for cid in ids}
+        fields = read_fields(key for data in sent.values() if data for key in data)
+        try:
+            found = self.dex.contacts_by_ids(ids, fields or None)
+        except AuthRefused:
+            raise
+        except ApiError:
+            return None
+        confirmed: set[str] = set()
+        for cid, contact in found.items():
+            data = sent.get(cid) or {}
+            if all(holds(contact, key) in (None, value) for key, value in data.items()):
+                confirmed.add(cid)
+        return confirmed
 
 
 def send_membership(dex: Dex, updates: Sequence[Update]) -> Outcome:

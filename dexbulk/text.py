@@ -17,7 +17,9 @@ _NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
 # C0 controls, DEL and C1 controls: the C1 range matters too, since \x9b is a one-character CSI
 # and \x9d an OSC on terminals that read 8-bit controls.
-_CONTROLS = "\x00-\x1f\x7f-\x9f"
+_CONTROLS = "\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+# And the bidi overrides and isolates (U+202A-U+202E, U+2066-U+2069), which make a name
+# ending in 'txt.exe' display as ending in 'exe.txt'.
 
 
 @functools.lru_cache(maxsize=8)
@@ -28,7 +30,8 @@ def _pattern(keep: str) -> re.Pattern[str]:
 
 def _escaped(match: re.Match[str]) -> str:
     char = match.group()
-    return _NAMED.get(char) or f"\\x{ord(char):02x}"
+    code = ord(char)
+    return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
 
 
 def printable(text: str, *, keep: str = "\t\n") -> str:
@@ -82,7 +85,7 @@ def escape_json_text(text: str) -> str:
     return _C1.sub(_json_escape, text) if _C1.search(text) else text
 
 
-_C1 = re.compile("[\x7f-\x9f]")
+_C1 = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def _json_escape(match: re.Match[str]) -> str:

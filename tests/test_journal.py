@@ -17,7 +17,7 @@ import pytest
 from dexbulk import journal as journal_module
 from dexbulk.batches import BatchReport, ContactResult, ContactState
 from dexbulk.errors import InvalidInput
-from dexbulk.journal import Journal, JournalError, find_run, list_runs, load_run
+from dexbulk.journal import Journal, JournalError, find_run, list_runs, load_run, read_run
 from dexbulk.plan import Plan, Update
 from dexbulk.runlock import RunInUse, RunLock, lock_path
 from dexbulk.secret import redact_argv
@@ -370,8 +370,31 @@ def test_the_plan_is_sealed_with_its_count_and_checksum(tmp_path: Path) -> None:
     seal = json.loads(lines[-1])
     assert seal["type"] == "seal"
     assert seal["count"] == 2500
-    assert seal["sha256"] == hashlib.sha256(b"".join(lines[1:-1])).hexdigest()
-    assert json.loads(lines[0])["format"] == journal_module.FORMAT
+    start = json.loads(lines[0])
+    covered = json.dumps(
+        {k: start[k] for k in ("patch", "channel", "labels", "undo_of")},
+        sort_keys=True, separators=(",", ":"),
+    ).encode()  # fmt: skip
+    assert seal["sha256"] == hashlib.sha256(covered + b"".join(lines[1:-1])).hexdigest()
+    assert start["format"] == journal_module.FORMAT
+
+
+@pytest.mark.parametrize(
+    ("field", "forged"),
+    [("patch", {"company": "Evil"}), ("labels", {"x": "y"}), ("undo_of", "20261201-x")],
+)
+def test_a_start_record_edited_by_hand_breaks_the_seal(
+    tmp_path: Path, field: str, forged: object
+) -> None:
+    journal = create(tmp_path, shared_plan(3))
+    journal.close()
+    lines = journal.path.read_bytes().splitlines(keepends=True)
+    start = json.loads(lines[0])
+    start[field] = forged
+    journal.path.write_bytes(json.dumps(start).encode() + b"\n" + b"".join(lines[1:]))
+    run = read_run(journal.path)
+    assert run.state == "incomplete"
+    assert run.problem == "the plan's contacts do not match its seal (checksum)"
 
 
 # -- files, modes, locks -------------------------------------------------------------------

@@ -206,3 +206,46 @@ def test_a_membership_journal_with_a_forged_change_is_refused(tmp_path: Path) ->
     journal.path.write_text(text)
     with pytest.raises(InvalidInput, match="malformed"):
         read_run(journal.path)
+
+
+@pytest.mark.parametrize(
+    "listed",
+    [[{"tag_id": TAG}], [{"tag": {"id": TAG}}], ["investor"], [{"id": 7}]],
+)
+def test_a_tag_list_of_another_shape_is_unknown_never_lacking(listed: list[object]) -> None:
+    """Taken as 'lacks it', an unknown shape would make a remove skip every contact."""
+    assert holds({"tags": listed}, f"tag:{TAG}") is None
+
+
+def test_after_a_short_count_only_contacts_that_now_hold_the_tag_are_confirmed(
+    api: responses.RequestsMock, dex: Dex
+) -> None:
+    api.post(f"{API}/tags/contacts/add", json={"error": False, "data": {"count": 1}})
+    api.post(
+        f"{API}/contacts/filter",
+        json={"error": False, "data": {"items": [
+            {"id": A, "tags": [{"id": TAG, "name": "investor"}]},
+            {"id": B, "tags": []},
+        ]}},
+    )  # fmt: skip
+    sender = MembershipSender(dex)
+    data = {f"tag:{TAG}": True}
+    outcome = sender.put_contacts([Update(A, data), Update(B, data)])
+    assert outcome.count == 1
+    assert sender.existing_ids([A, B]) == {A}
+    assert json.loads(api.calls[1].request.body or b"")["select"] == ["id", "tags"]
+
+
+def test_a_membership_journal_switched_to_the_contacts_channel_is_never_resumed(
+    tmp_path: Path,
+) -> None:
+    """Sent as fields, 'tag:<uuid>' would be rejected for every contact (479 requests)."""
+    plan = membership_plan(Selection((A, B)), [Named(TAG, "investor")], "tag", True, "tag add")
+    journal = Journal.create(tmp_path, plan, argv=["dexbulk"], api_url=API, options={})
+    journal.close()
+    text = journal.path.read_text().replace('"channel":"membership"', '"channel":"contacts"', 1)
+    journal.path.write_text(text)
+    run = read_run(journal.path)
+    assert run.state == "incomplete"
+    with pytest.raises(InvalidInput, match="cannot be resumed"):
+        run.check_resumable()

@@ -20,6 +20,8 @@ HOSTILE = "\x1b]0;PWNED\x07\x1b]52;c;UFdORUQ=\x07\x1b[2J\x1b[31mRED"
         ("nul\x00 del\x7f", "nul\\x00 del\\x7f"),
         ("c1 csi\x9b2J osc\x9d0;x", "c1 csi\\x9b2J osc\\x9d0;x"),
         ("tab\tand\nnewline", "tab\tand\nnewline"),
+        ("safe\u202etxt.exe", "safe\\u202etxt.exe"),  # shown as 'safeexe.txt' otherwise
+        ("isolate\u2066x\u2069", "isolate\\u2066x\\u2069"),
     ],
 )
 def test_printable_escapes_every_control_but_tab_and_newline(text: str, shown: str) -> None:

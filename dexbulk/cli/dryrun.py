@@ -83,7 +83,12 @@ def overview_rows(document: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("contacts", contacts),
         ("change", change_text(document)),
         ("batches", batches),
-        ("request", f"{method} {printable(url, keep='')} (key redacted)"),
+        (
+            "request",
+            f"{method} {printable(url, keep='')} (key redacted)"
+            if request or selected
+            else "none: nothing to send",
+        ),
         ("sample", sample_text(document)),
     ]
 

@@ -7,7 +7,7 @@ works, and a CSV export edited in a spreadsheet goes back with ``dexbulk apply p
 
 import csv
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import IO, Annotated, Any
 
 import typer
@@ -24,6 +24,7 @@ from dexbulk.cli.options import (
 )
 from dexbulk.errors import ExitCode, InvalidInput
 from dexbulk.inputs.sheets import EXPORT_MARK
+from dexbulk.text import escape_json_text, printable
 
 FORMATS = ("table", "ids", "csv", "jsonl", "json")
 DEFAULT_COLUMNS = ("id", "full_name", "company", "job_title", "tags")
@@ -126,21 +127,25 @@ def write(
 ) -> None:
     """Write ``contacts`` to ``stream`` (stdout) in ``fmt``; a CSV of contacts carries the mark
     of an export (``export_mark``) so ``apply`` reads it back whole."""
+    # Data for a program when piped, as it is; on a terminal, Dex's text could carry escape
+    # sequences the terminal would obey, so they are shown escaped (JSON escapes them always).
+    shown: Callable[[str], str] = printable if isatty(stream) else str
     if fmt == "ids":
-        stream.writelines(f"{c.get('id')}\n" for c in contacts)
+        stream.writelines(f"{shown(str(c.get('id')))}\n" for c in contacts)
     elif fmt == "jsonl":
         for contact in contacts:
-            stream.write(json.dumps(_pick(contact, columns), ensure_ascii=False) + "\n")
+            line = json.dumps(_pick(contact, columns), ensure_ascii=False)
+            stream.write(escape_json_text(line) + "\n")
     elif fmt == "json":
         items = [_pick(c, columns) for c in contacts]
-        stream.write(json.dumps(items, indent=2, ensure_ascii=False) + "\n")
+        stream.write(escape_json_text(json.dumps(items, indent=2, ensure_ascii=False)) + "\n")
     elif fmt == "csv":
         writer = csv.writer(stream, lineterminator="\n")
         names = tuple(columns or DEFAULT_COLUMNS)
         # The mark of an export: 'apply' then reads a blanked cell as a clear.
         names += () if EXPORT_MARK in names or not export_mark else (EXPORT_MARK,)
         writer.writerow(names)
-        writer.writerows([cell(c, name) for name in names] for c in contacts)
+        writer.writerows([shown(cell(c, name)) for name in names] for c in contacts)
     else:
         _table(stream, contacts, columns or DEFAULT_COLUMNS, no_color=no_color)
     stream.flush()

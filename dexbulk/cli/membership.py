@@ -63,6 +63,7 @@ def _change(
     from dexbulk.cli.selecting import as_selection, choose
     from dexbulk.cli.selecting import select as read_selection
     from dexbulk.membership import membership_plan
+    from dexbulk.text import printable
 
     names = [name.strip() for name in names]
     for name in names:
@@ -90,7 +91,8 @@ def _change(
             return _nothing_selected(console, chosen.describe(), guard)
         for name in missing:
             if output.dry_run and not output.json:
-                console.print(f"will create {kind} {name!r}", markup=False)
+                shown = printable(repr(name), keep="")
+                console.print(f"will create {kind} {shown}", markup=False)
         prepare = None
         if missing:
 
@@ -114,7 +116,8 @@ def _resolve(
 
     targets: list[Named] = []
     missing: list[str] = []
-    for name in dict.fromkeys(names):
+    # One name once, whatever its case: 'Summit summit --create' must not make two tags.
+    for name in {name.casefold(): name for name in reversed(names)}.values():
         try:
             targets.append(resolve(client.dex, kind, name, label=kind))
         except UnknownName as exc:
@@ -128,12 +131,29 @@ def _resolve(
 
 def _create(client: "Client", kind: str, missing: list[str], console: Any) -> dict[str, str]:
     """Create the missing tags or groups, once the run is confirmed: stand-in key → real key."""
+    from dexbulk.errors import ApiError
+    from dexbulk.names import UnknownName, resolve
+    from dexbulk.text import printable
+    from dexbulk.values import normalize_uuid
+
     create = client.dex.create_tag if kind == "tag" else client.dex.create_group
     renamed: dict[str, str] = {}
     for number, name in enumerate(missing, 1):
-        made = create(name)
-        renamed[f"{kind}:{NEW_ID.format(number)}"] = f"{kind}:{str(made['id']).lower()}"
-        console.print(f"created {kind} {name!r}", markup=False)
+        try:  # made meanwhile (another run, the app)? Then use it rather than make a twin.
+            made_id: str | None = resolve(client.dex, kind, name, label=kind).id
+            said = "found"
+        except UnknownName:
+            made = create(name)
+            answered = made.get("id")
+            made_id = normalize_uuid(answered) if isinstance(answered, str) else None
+            said = "created"
+            if made_id is None:
+                raise ApiError(
+                    f"Dex created {kind} {name!r} but its answer holds no ID; nothing was sent",
+                    hint=f"run the command again without --create: the {kind} exists now",
+                ) from None
+        renamed[f"{kind}:{NEW_ID.format(number)}"] = f"{kind}:{made_id}"
+        console.print(f"{said} {kind} {printable(repr(name), keep='')}", markup=False)
     return renamed
 
 

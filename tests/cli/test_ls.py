@@ -184,3 +184,26 @@ def test_an_unknown_tag_exits_2_listing_close_names(api: responses.RequestsMock)
     assert run.code == 2, run
     assert "--tag 'investr': no such tag in Dex (did you mean 'investor'?)" in run.stderr
     assert not filter_bodies(api)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_csv_and_ids_on_a_terminal_show_escape_sequences_escaped() -> None:
+    from dexbulk.cli.ls import write
+
+    hostile = {"id": "x\x1b]52;c;UA==\x07", "full_name": "Ana\u202egpj.exe"}
+    screen = _Terminal()
+    write(screen, [hostile], "csv", ("id", "full_name"))
+    assert "\x1b" not in screen.getvalue()
+    assert "\u202e" not in screen.getvalue()
+    assert "Ana\\u202egpj.exe" in screen.getvalue()
+    piped = io.StringIO()
+    write(piped, [hostile], "ids", None)
+    assert piped.getvalue() == "x\x1b]52;c;UA==\x07\n"  # data for a program: as it is
+    jsonl = io.StringIO()
+    write(jsonl, [{"id": "a", "full_name": "x\x9b2J"}], "jsonl", None)
+    assert json.loads(jsonl.getvalue())["full_name"] == "x\x9b2J"
+    assert "\x9b" not in jsonl.getvalue()

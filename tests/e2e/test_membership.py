@@ -287,3 +287,15 @@ def test_undo_skips_a_membership_already_taken_back_in_dex(
     assert undone.json()["unchanged"] == 1
     assert membership_sent(api)["tags_remove"] - sent == len(lacking) - 1
     assert holders(api, "tag", "Hiring") == had
+
+
+def test_create_with_two_spellings_of_one_name_makes_one_tag(
+    sandbox: Sandbox, dexbulk: Dexbulk, tmp_path: Path
+) -> None:
+    api = sandbox()
+    ids = sorted(c["id"] for c in book(api))[:3]
+    path = write_ids(tmp_path / "ids.txt", ids)
+    result = dexbulk("tag", "add", "Summit", "summit", "--create", "--from", path, api=api)
+    assert result.code == 0, result
+    assert [name for name in named(api, "tag") if name.casefold() == "summit"] == ["Summit"]
+    assert holders(api, "tag", "Summit") == set(ids)
