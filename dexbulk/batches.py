@@ -142,8 +142,10 @@ def process_batch(
     while stack:
         part, may_verify = stack.pop()
         outcome = send(part)
-        requests += 1
-        retries += outcome.attempts - 1
+        # attempts is 0 when no request was made (a membership change with nothing to send):
+        # counted as such, never as -1 retries.
+        requests += 1 if outcome.attempts else 0
+        retries += max(outcome.attempts - 1, 0)
         kind = outcome.kind
         if kind == "unreachable":
             if outcome.status is not None and 200 <= outcome.status < 300:

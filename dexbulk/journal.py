@@ -13,7 +13,8 @@ Records, one per line, in order:
   is ``incomplete`` and never resumed (:mod:`dexbulk.journal_read`), so a run killed while its
   plan was being written can never be finished with part of its contacts silently dropped.
 * ``before``: the values the plan's fields held just before sending, read from Dex, in chunks
-  of ``{contactId, data}`` (only the fields the plan changes; what an undo needs).
+  of ``{contactId, data}``, one per contact sent (only the fields its update sends; what an
+  undo needs), naming in ``unknown`` those Dex did not return.
 * ``batch``: one per settled batch, and one for the contacts ``--check-ids`` found missing:
   which contacts Dex confirmed, which did not end updated and why. Written and fsync'd before
   the batch counts as done, so a crash loses at most the batches that were in flight, and
@@ -36,6 +37,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from dexbulk import __version__
 from dexbulk.batches import BatchReport
@@ -47,7 +49,6 @@ from dexbulk.journal_read import (
     find_run,
     list_runs,
     load_run,
-    printable,
     read_run,
     sealed_start,
 )
@@ -99,6 +100,22 @@ def new_run_id(now: datetime | None = None) -> str:
     ms = now.microsecond // 1000
     tag = _BASE32[ms // 32] + _BASE32[ms % 32] + "".join(secrets.choice(_BASE32) for _ in "ab")
     return f"{now:%Y%m%d-%H%M%S}-{tag}"
+
+
+def printable(value: Any) -> Any:
+    """``value`` with every string made encodable: what a journal shows, it can always print.
+
+    Bytes that were not UTF-8 on the command line arrive as lone surrogates
+    (``$'company=\\xff'`` → ``\\udcff``), which no UTF-8 stream can take; they are kept
+    visibly as ``\\xff``. Lists and objects are walked; other values are returned as they are.
+    """
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    if isinstance(value, list):
+        return [printable(item) for item in value]
+    if isinstance(value, dict):
+        return {printable(key): printable(item) for key, item in value.items()}
+    return value
 
 
 def safe_argv(argv: Sequence[str]) -> list[str]:

@@ -18,7 +18,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from dexbulk.batches import ContactResult, ContactState
 from dexbulk.configfile import show_path
@@ -59,12 +59,15 @@ class RunState:
     ends: list[dict[str, Any]] = field(default_factory=list)
     requests: int = 0
     retries: int = 0
+    invocations: int = 1
+    """The run and each resume or retry of it (each writes one ``end`` unless it was killed)."""
     problem: str | None = None
     """Why the plan cannot be trusted whole, when it cannot: the run is then ``incomplete``."""
     before: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Each contact's values just before the run, as read from Dex (empty with --no-read)."""
     unknown: dict[str, list[str]] = field(default_factory=dict)
     """Per contact, the fields the run changed whose prior value Dex did not give."""
+    before_line: dict[str, int] = field(default_factory=dict)  # its before record's, for messages
 
     @property
     def channel(self) -> str:
@@ -167,17 +170,20 @@ class _Reader:
             elif kind in ("batch", "resume", "end"):
                 self._after_plan(number, str(kind), record)
             elif kind == "before":
-                run = self._run()
-                for item in record["items"]:
-                    if not isinstance(item["data"], dict):
-                        raise TypeError
-                    unknown = [_text(name) for name in item.get("unknown", [])]
-                    run.before[_text(item["contactId"])] = item["data"]
-                    if unknown:
-                        run.unknown[_text(item["contactId"])] = unknown
+                self._before(number, record["items"])
             # Other types are from a later version: nothing to settle.
         except (KeyError, TypeError, ValueError, AttributeError, IndexError):
             raise _Bad(f"line {number}: a malformed {kind!r} record") from None
+
+    def _before(self, number: int, items: list[Any]) -> None:
+        run = self._run()
+        for item in items:
+            cid, data = _text(item["contactId"]), item["data"]
+            if not isinstance(data, dict):
+                raise TypeError
+            run.before[cid], run.before_line[cid] = data, number
+            if unknown := [_text(name) for name in item.get("unknown", [])]:
+                run.unknown[cid] = unknown
 
     def _start(self, record: dict[str, Any]) -> None:
         if record.get("type") != "start":
@@ -241,6 +247,7 @@ class _Reader:
             self._batch(number, record, run, self.plan_ids)
         elif kind == "resume":
             run.state = "crashed"
+            run.invocations += 1
         else:
             state = record.get("state", "completed")
             run.state = state if isinstance(state, str) else "completed"
@@ -290,8 +297,7 @@ class _Reader:
 
 
 def _check_membership(data: dict[str, Any]) -> None:
-    """A membership plan's data object, or TypeError (a malformed record): a journal edited by
-    hand must not send a change nobody planned."""
+    """A membership data object, or TypeError: a hand edit must not send what nobody planned."""
     from dexbulk.membership import check_data
 
     try:
@@ -308,23 +314,7 @@ def _failure(item: list[Any]) -> ContactResult:
     return ContactResult(_text(cid), state, _optional_int(status), message, int(attempts))
 
 
-def printable(value: Any) -> Any:
-    """``value`` with every string made encodable: what a journal shows, it can always print.
-
-    Bytes that were not UTF-8 on the command line arrive as lone surrogates
-    (``$'company=\\xff'`` → ``\\udcff``), which no UTF-8 stream can take; they are kept
-    visibly as ``\\xff``. Lists and objects are walked; other values are returned as they are.
-    """
-    if isinstance(value, str):
-        return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    if isinstance(value, list):
-        return [printable(item) for item in value]
-    if isinstance(value, dict):
-        return {printable(key): printable(item) for key, item in value.items()}
-    return value
-
-
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -395,11 +385,8 @@ def find_run(runs_dir: Path, run_ref: str) -> Path:
 def list_runs(
     runs_dir: Path, limit: int = 20, *, problems: list[str] | None = None
 ) -> list[RunState]:
-    """The most recent readable runs, newest first.
-
-    An unreadable journal never hides the others: it is skipped, and its error message is
-    appended to ``problems`` when given.
-    """
+    """The most recent readable runs, newest first. An unreadable journal never hides the
+    others: it is skipped, and its error message is appended to ``problems`` when given."""
     runs: list[RunState] = []
     for path in reversed(_journals(runs_dir)):
         if len(runs) >= limit:

@@ -36,6 +36,9 @@ class Update:
 
     contact_id: str
     data: Mapping[str, JSON]
+    blank: frozenset[str] = field(default=frozenset(), compare=False)
+    """Fields set to null from a blank cell of an exported sheet: a blank cell cannot tell null
+    from "", so any empty value Dex holds already is what it says (not a change)."""
 
     def to_api(self) -> dict[str, JSON]:
         """The JSON object the API expects: ``{"contactId": ..., "data": {...}}``."""

@@ -6,7 +6,9 @@ update beside a contact's current values; :class:`Preview` groups the changes
 (``212 contacts: company 'OldCo' → 'NewCo'``), drops the contacts that already hold the new
 values from the plan, and gives the prior values the journal keeps for an undo.
 
-Only the fields an update changes are compared and kept. A field Dex's answer leaves out, a
+Only the fields an update sets are compared and kept; null is compared as a value of its own
+(not "" or false), except where a blank cell of an exported sheet set it. A field Dex's
+answer leaves out, a
 contact the read did not find, and fields whose written shape differs from the read one
 (``tags_contacts``, ``related_contacts``, ``coordinates``, ``contact_birthdays``) are never
 taken as unchanged: they are sent.
@@ -29,7 +31,7 @@ from dexbulk.fields import FIELDS
 from dexbulk.membership import holds, is_membership_key, read_fields
 from dexbulk.plan import MEMBERSHIP, Plan, Update
 from dexbulk.values import JSON
-from dexbulk.where import same_value
+from dexbulk.where import is_empty, same_value
 
 if TYPE_CHECKING:
     from dexbulk.dex import Dex
@@ -107,7 +109,10 @@ def compare(update: Update, current: Mapping[str, Any] | None) -> ContactChange:
         return ContactChange(update.contact_id, before, update.data, tuple(update.data), False)
     before = {name: _current(current, name) for name in update.data}
     changed = tuple(
-        name for name, value in update.data.items() if not _same(name, before[name], value)
+        name
+        for name, value in update.data.items()
+        if not _same(name, before[name], value)
+        and not (name in update.blank and is_empty(before[name]))
     )
     full_name = current.get("full_name")
     label = full_name if isinstance(full_name, str) else None
@@ -127,7 +132,11 @@ _KINDS = {name: field.kind for name, field in FIELDS.items() if name not in NOT_
 
 def same(name: str, have: Any, want: JSON) -> bool:
     """Whether ``have`` (as Dex returned it, or :data:`UNKNOWN`) already is ``want`` for field
-    ``name``, compared the way the field's kind compares (dates, date-times, JSON)."""
+    ``name``, compared the way the field's kind compares (dates, date-times, JSON).
+
+    Empty values are values: null is not "", false, [] or {} (``--where``'s ``:empty`` and
+    ``=`` take them alike; a write does not). Sending ``""`` to a null field changes it, and an
+    undo must put back the null it held."""
     return _same(name, have, want)
 
 
@@ -136,6 +145,8 @@ def _same(name: str, have: Any, want: JSON) -> bool:
         return False
     if have == want and type(have) is type(want):
         return True  # the common case, and cheap: 10,000 contacts are compared at a time
+    if is_empty(have) or is_empty(want):
+        return False  # equal empties matched above: null, "", [] and {} are each only themselves
     kind = _KINDS.get(name)
     return kind is not None and same_value(kind, have, want)
 
@@ -209,18 +220,27 @@ class Preview:
         return [ChangeGroup(k[0], *values[k], count=n) for k, n in ranked]
 
     def before_records(self, plan: Plan) -> list[dict[str, object]]:
-        """Prior values of the fields ``plan`` changes, for the journal (values Dex returned).
+        """Prior values of every field ``plan`` sends, one record per contact it sends, for
+        the journal (values as Dex returned them).
 
-        A changed field whose prior value Dex did not give (not returned, contact not found) is
-        named in ``unknown``, so an undo can tell it from a field the run did not change."""
-        sending = {u.contact_id for u in plan.updates}
+        Every field the sent update carries is kept, changed or not: a shared patch sends its
+        unchanged fields too, so an undo must know what they held. A field whose prior value
+        Dex did not give (not returned, contact not found) is named in ``unknown`` instead.
+        Every contact sent has a record, so an undo can tell a journal that lost some."""
+        changes = {c.contact_id: c for c in self.changes}
         records: list[dict[str, object]] = []
-        for c in self.changes:
-            if c.contact_id not in sending or not c.changed:
-                continue
-            known = {n: c.before[n] for n in c.changed if c.before[n] is not UNKNOWN}
-            record: dict[str, object] = {"contactId": c.contact_id, "data": known}
-            unknown = [n for n in c.changed if c.before[n] is UNKNOWN]
+        for update in plan.updates:
+            change = changes.get(update.contact_id)
+            before: Mapping[str, Any] = change.before if change is not None else {}
+            known: dict[str, object] = {}
+            unknown: list[str] = []
+            for name in update.data:
+                value = before.get(name, UNKNOWN)
+                if value is UNKNOWN:
+                    unknown.append(name)
+                else:
+                    known[name] = value
+            record: dict[str, object] = {"contactId": update.contact_id, "data": known}
             if unknown:
                 record["unknown"] = unknown
             records.append(record)
@@ -260,7 +280,7 @@ def _only(update: Update, fields: Sequence[str]) -> Update:
     """``update`` with only ``fields`` (the same object when that is all of it)."""
     if len(fields) == len(update.data):
         return update
-    return Update(update.contact_id, {name: update.data[name] for name in fields})
+    return Update(update.contact_id, {name: update.data[name] for name in fields}, update.blank)
 
 
 def _key(value: Any) -> object:

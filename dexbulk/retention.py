@@ -19,8 +19,10 @@ from dexbulk.errors import InvalidInput
 from dexbulk.runlock import RunLock, holder
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-_DURATION = re.compile(r"\s*(\d{1,9})\s*([smhdw])\s*", re.IGNORECASE)
+_DURATION = re.compile(r"\s*([0-9]{1,9})\s*([smhdw])\s*", re.IGNORECASE | re.ASCII)
+"""ASCII digits only: int() would take '٣٠d' (Arabic-Indic digits) as 30 days."""
 _START_LINE_MAX = 1 << 20
+_MAX_SECONDS = timedelta.max.days * 86400
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,9 @@ def parse_age(text: str, option: str = "--older-than") -> timedelta:
             f"{option} {text!r}: not a duration (a whole number and a unit: s, m, h, d or w, "
             "e.g. 30d)"
         )
-    return timedelta(seconds=int(match[1]) * _UNITS[match[2]])
+    seconds = int(match[1]) * _UNITS[match[2]]
+    # 999999999w is longer than a timedelta holds: longer than any run's age all the same.
+    return timedelta(seconds=min(seconds, _MAX_SECONDS))
 
 
 def journals(runs_dir: Path) -> list[Journaled]:
@@ -60,7 +64,10 @@ def journals(runs_dir: Path) -> list[Journaled]:
 
 def runs_older_than(runs_dir: Path, age: timedelta, now: datetime | None = None) -> list[Journaled]:
     """The runs started more than ``age`` before ``now``, oldest first, running ones left out."""
-    cutoff = (now or datetime.now(timezone.utc)) - age
+    try:
+        cutoff = (now or datetime.now(timezone.utc)) - age
+    except OverflowError:
+        return []  # a cut-off before the year 1: no run is that old
     return [j for j in journals(runs_dir) if j.started < cutoff and holder(j.path) is None]
 
 

@@ -1,9 +1,10 @@
 """Undo: a run's inverse plan, from the values it replaced and the values Dex holds now.
 
 Every run that read current values first keeps, in its journal, each contact's prior value of
-exactly the fields it changed (``before`` records, :mod:`dexbulk.journal`). The inverse of such
-a run is those prior values sent back, for the contacts it actually updated
-(:attr:`~dexbulk.journal_read.RunState.confirmed`): never the failed or never-sent ones.
+the fields it sends (``before`` records, :mod:`dexbulk.journal`). The inverse of such a run is
+those prior values sent back, for the contacts it may have changed (:func:`undo_ids`): those
+it confirmed, and those it did not confirm but Dex may have taken (a timeout after the write,
+a kill mid-send) wherever they hold exactly what the run wrote.
 Tags and groups (``tag:<uuid>`` keys) are no different: their prior value is whether the contact
 held them, so an undo removes only what the run added and re-adds what it removed.
 
@@ -33,11 +34,11 @@ from dexbulk.configfile import show_path
 from dexbulk.errors import InvalidInput
 from dexbulk.fields import FIELDS, FieldKind
 from dexbulk.journal_read import INCOMPLETE, RUNNING, RunState
-from dexbulk.membership import holds, is_membership_key
+from dexbulk.membership import check_data, holds, is_membership_key
 from dexbulk.plan import Plan, Update
 from dexbulk.preview import NOT_COMPARED, UNKNOWN, fields_of, same
 from dexbulk.runlock import holder
-from dexbulk.values import JSON
+from dexbulk.values import JSON, validate
 
 OPERATIONS = frozenset({"tags_contacts", "related_contacts"})
 """Fields written as operations (append/remove): the run kept no value to put back."""
@@ -114,7 +115,8 @@ class Undo:
 
 def check_undoable(run: RunState) -> None:
     """Raise :class:`InvalidInput` (one line, nothing sent) when ``run`` cannot be undone: it is
-    still running, its journal is incomplete, or it kept no prior values (``--no-read``)."""
+    still running, its journal is incomplete, it kept no prior values (``--no-read``), or its
+    journal lost some (:func:`lost_before`)."""
     if run.state == RUNNING:
         held = holder(run.path)
         by = f" by process {held.pid}" if held is not None else ""
@@ -131,17 +133,76 @@ def check_undoable(run: RunState) -> None:
             f"run {run.run_id} was sent with --no-read: it kept no prior values, so it cannot "
             "be undone"
         )
+    missing = lost_before(run)
+    if missing:
+        raise InvalidInput(
+            f"journal {show_path(run.path)} lost the prior values of {missing:,} "
+            f"contact{'' if missing == 1 else 's'}; cannot undo safely"
+        )
+    check_priors(run)
+
+
+def check_priors(run: RunState) -> None:
+    """Raise :class:`InvalidInput` (one line: journal, line, contact, field) unless every prior
+    value the undo could send back is one the field takes (:func:`dexbulk.values.validate`),
+    and a boolean for a tag or group key: a journal edited by hand must not send what no read
+    of Dex could have returned."""
+    considered = set(undo_ids(run))
+    for update in run.updates:
+        cid = update.contact_id
+        prior = run.before.get(cid, {}) if cid in considered else {}
+        for name in update.data:
+            if name not in prior or _cannot(name, True, False) is not None:
+                continue  # never sent back
+            value = restorable(name, prior[name])
+            try:
+                if is_membership_key(name):
+                    check_data({name: value})
+                else:
+                    validate(name, value)
+            except InvalidInput as exc:
+                where = f"journal {show_path(run.path)} line {run.before_line.get(cid, '?')}"
+                raise InvalidInput(
+                    f"{where}: contact {cid}: {exc.message}; cannot undo safely"
+                ) from None
+
+
+def lost_before(run: RunState) -> int:
+    """How many contacts the undo is about have no ``before`` record.
+
+    A run that read values writes one for every contact it sends (with ``unknown`` for those
+    the read did not find) before sending any: a contact without one means the journal was cut
+    or edited, and an undo of what is left would silently skip it."""
+    return sum(1 for cid in set(undo_ids(run)) if cid not in run.before)
+
+
+CLEAN_ENDS = frozenset({"completed", "stopped", "interrupted"})
+"""End states after which every batch sent was journaled (a graceful stop lets the batches in
+flight finish); after any other, or no end at all (killed), a contact not settled may have
+been sent, and Dex may have taken it."""
 
 
 def undo_ids(run: RunState) -> list[str]:
-    """The contacts an undo is about: those the run confirmed updated, in plan order."""
-    return [u.contact_id for u in run.updates if u.contact_id in run.confirmed]
+    """The contacts an undo is about, in plan order: every contact the run may have changed.
+
+    Those it confirmed; those that failed (a timeout may come after Dex took the write); and,
+    when an invocation of the run did not end cleanly (killed, aborted, crashed), those never
+    settled, which may have been in flight."""
+    unsure = len(run.ends) < run.invocations or any(
+        end.get("state") not in CLEAN_ENDS for end in run.ends
+    )
+    return [
+        u.contact_id
+        for u in run.updates
+        if unsure or u.contact_id in run.confirmed or u.contact_id in run.failed
+    ]
 
 
 def fields_to_read(run: RunState) -> list[str]:
     """The fields to read now to compare what the run wrote (``tags``/``groups`` for
     membership keys)."""
-    return fields_of(run.plan([u for u in run.updates if u.contact_id in run.confirmed]))
+    ids = set(undo_ids(run))
+    return fields_of(run.plan([u for u in run.updates if u.contact_id in ids]))
 
 
 def build_undo(
@@ -150,19 +211,25 @@ def build_undo(
     """The inverse plan of ``run`` against ``current`` (contacts as Dex returns them now, by
     lower-case ID; a contact missing from it was not found).
 
-    For each contact the run confirmed and each field it wrote: a recorded prior value is put
+    For each contact the run confirmed and each field it changed: a recorded prior value is put
     back when the field still holds what the run wrote, or already holds the prior value (the
     check before sending leaves those out); otherwise it is a :class:`Conflict` (put back only
-    with ``force``). A field without a recorded prior value is :class:`Lost` when the run did
-    change it, and skipped when the run found it already at the new value.
+    with ``force``). A field without a recorded prior value is :class:`Lost`. A field the run
+    found at the new value already is skipped: the run changed nothing there.
+
+    A contact the run did not confirm (:func:`undo_ids`: failed, or in flight when it died) is
+    put back only where it holds exactly what the run wrote, and otherwise left alone without
+    a word: the run never claimed it changed it, so nothing else is a conflict or a loss.
     """
     updates: list[Update] = []
     conflicts: list[Conflict] = []
     lost: list[Lost] = []
+    considered = set(undo_ids(run))
     for update in run.updates:
         cid = update.contact_id
-        if cid not in run.confirmed:
+        if cid not in considered:
             continue
+        claimed = cid in run.confirmed
         prior = run.before.get(cid, {})
         unknown = set(run.unknown.get(cid, ()))
         contact = current.get(cid)
@@ -170,12 +237,17 @@ def build_undo(
         for name, wrote in update.data.items():
             why = _cannot(name, name in prior, name in unknown)
             if why is not None:
-                lost.append(Lost(cid, name, why))
+                if claimed:
+                    lost.append(Lost(cid, name, why))
                 continue
-            if name not in prior:
+            if name not in prior or same(name, prior[name], wrote):
                 continue  # the read found it at the new value already: the run changed nothing
             back = restorable(name, prior[name])
             now = UNKNOWN if contact is None else value_now(contact, name)
+            if not claimed:
+                if same(name, now, wrote) and not same(name, now, back):
+                    data[name] = back
+                continue
             if not same(name, now, wrote) and not same(name, now, back):
                 conflicts.append(Conflict(cid, name, wrote, now, back))
                 if not force:
@@ -234,7 +306,8 @@ class UndoStatus:
 
     undoable: bool
     why_not: str | None = None
-    """Why not, when it cannot be: ``--no-read``, ``incomplete`` or ``running``."""
+    """Why not, when it cannot be: ``--no-read``, ``incomplete``, ``running`` or
+    ``prior values lost``."""
     undone_by: str | None = None
     """The latest run that undid it."""
     undo_of: str | None = None
@@ -263,6 +336,8 @@ def undo_status(run: RunState, undone_by: Mapping[str, Sequence[str]]) -> UndoSt
         why_not = "incomplete"
     elif not run.read_before:
         why_not = "--no-read"
+    elif lost_before(run):
+        why_not = "prior values lost"
     by = undone_by.get(run.run_id) or []
     return UndoStatus(why_not is None, why_not, by[-1] if by else None, run.undo_of)
 

@@ -698,3 +698,12 @@ def test_workers_start_only_when_a_batch_is_left_for_them(
              stop=threading.Event())  # fmt: skip
     assert sorted(recorder.reported) == list(range(count))
     assert len(started) == workers, "a one-batch run (up to --batch-size contacts) starts none"
+
+
+def test_an_answer_that_made_no_request_counts_none_and_no_negative_retry() -> None:
+    # A membership change whose keys need no request combines no outcome: attempts 0.
+    def send(part: Sequence[Update]) -> Outcome:
+        return Outcome("ok", 200, len(part), None, 0)
+
+    report = process_batch(updates(2), send, FakeVerify(), BatchSizer(10))
+    assert (report.requests, report.retries) == (0, 0)

@@ -34,11 +34,18 @@ def cid(n: int) -> str:
         ({"company": "NewCo"}, {"company": "NewCo"}, []),
         ({"company": "NewCo"}, {"company": "newco"}, ["company"]),  # case counts
         ({"company": None}, {"company": None}, []),
-        ({"company": None}, {"company": ""}, []),  # empty is empty
-        ({"company": ""}, {"company": None}, []),
+        ({"company": ""}, {"company": ""}, []),
+        # null is a value of its own: "" is not null, nor false, [] or {} (an undo puts it back)
+        ({"company": None}, {"company": ""}, ["company"]),  # unset of "": sent
+        ({"company": ""}, {"company": None}, ["company"]),
         ({"company": None}, {"company": "OldCo"}, ["company"]),  # a clear
         ({"company": "NewCo"}, {}, ["company"]),  # Dex did not say: sent
-        ({"starred": False}, {"starred": None}, []),  # a null flag is false
+        ({"starred": False}, {"starred": None}, ["starred"]),
+        ({"starred": None}, {"starred": False}, ["starred"]),
+        ({"contact_emails": []}, {"contact_emails": None}, ["contact_emails"]),
+        ({"contact_emails": None}, {"contact_emails": []}, ["contact_emails"]),
+        ({"linkedin_data": {}}, {"linkedin_data": []}, ["linkedin_data"]),
+        ({"linkedin_data": {}}, {"linkedin_data": {}}, []),
         ({"starred": True}, {"starred": False}, ["starred"]),
         ({"birthday_year": 1990}, {"birthday_year": 1990}, []),
         ({"birthday": "1990-05-02"}, {"birthday": "1990-05-02"}, []),
@@ -106,7 +113,7 @@ def test_groups_count_each_change_and_the_plan_drops_the_unchanged() -> None:
     assert len(document["contacts"]) == 5
 
 
-def test_before_records_hold_the_fields_changed_of_contacts_sent_and_name_unknown_ones() -> None:
+def test_before_records_hold_the_fields_sent_of_contacts_sent_and_name_unknown_ones() -> None:
     current = {
         A: {"id": A, "company": "OldCo", "job_title": "CEO", "full_name": "Ada"},
         B: {"id": B, "company": "NewCo"},
@@ -118,6 +125,25 @@ def test_before_records_hold_the_fields_changed_of_contacts_sent_and_name_unknow
         # Not found by the read: its prior value is unknown, which an undo must tell.
         {"contactId": C, "data": {}, "unknown": ["company"]},
     ]
+    # --include-unchanged sends B too: it has a record like every contact sent.
+    assert preview.before_records(preview.plan(plan, include_unchanged=True))[1] == {
+        "contactId": B, "data": {"company": "NewCo"},
+    }  # fmt: skip
+
+
+def test_before_records_keep_unchanged_fields_a_shared_patch_sends_too() -> None:
+    # job_title null → "" is a change; company is sent with it (one patch for all), unchanged
+    # on B and unknown on A (Dex's answer left it out).
+    current = {A: {"id": A, "job_title": None}, B: {"id": B, "job_title": "", "company": "Z"}}
+    plan = Plan.for_ids((A, B), Patch({"job_title": "", "company": "Z"}), "set")
+    preview = Preview.of(plan, current)
+    sending = preview.plan(plan)
+    assert [u.contact_id for u in sending.updates] == [A]
+    assert preview.before_records(sending) == [
+        {"contactId": A, "data": {"job_title": None}, "unknown": ["company"]},
+    ]
+    both = preview.before_records(preview.plan(plan, include_unchanged=True))
+    assert both[1] == {"contactId": B, "data": {"job_title": "", "company": "Z"}}
 
 
 @pytest.fixture
@@ -210,6 +236,32 @@ def test_an_exported_sheet_sends_only_the_cells_that_differ(tmp_path: Any) -> No
     ]
     assert preview.unchanged_ids == [C]
     assert ChangeGroup("job_title", "Founder", None, 1) in preview.groups()
+
+
+def test_a_blank_cell_of_an_export_is_any_empty_value_and_an_explicit_null_is_null(
+    tmp_path: Any,
+) -> None:
+    # A blank cell cannot tell null from "": Dex holding either is the sheet as exported. A
+    # cell reading null asks for null itself.
+    sheet = (
+        "id,company,job_title,updated_at\n"
+        f"{A},,,2020-01-01T00:00:00Z\n"
+        f"{B},,null,2020-01-01T00:00:00Z\n"
+        f"{C},,,2020-01-01T00:00:00Z\n"
+    )
+    updates = load_sheet(tmp_path, sheet)
+    current = {
+        A: {"id": A, "company": "", "job_title": None},
+        B: {"id": B, "company": None, "job_title": ""},
+        C: {"id": C, "company": "Acme", "job_title": ""},
+    }
+    plan = Plan(updates, "apply people.csv")
+    preview = Preview.of(plan, current)
+    assert [u.to_api() for u in preview.plan(plan).updates] == [
+        {"contactId": B, "data": {"job_title": None}},
+        {"contactId": C, "data": {"company": None}},
+    ]
+    assert preview.unchanged_ids == [A]
 
 
 def test_a_sheet_that_is_not_an_export_keeps_blank_cells_unchanged(tmp_path: Any) -> None:

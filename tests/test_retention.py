@@ -32,6 +32,19 @@ def test_ages_are_a_whole_number_and_a_unit(text: str, age: timedelta) -> None:
     assert parse_age(text) == age
 
 
+@pytest.mark.parametrize("text", ["200000w", "999999999d", "999999999w"])
+def test_an_age_longer_than_dates_go_selects_no_run(tmp_path: Path, text: str) -> None:
+    (tmp_path / "a.jsonl").write_text(json.dumps({"type": "start", "at": "0001-01-02"}) + "\n")
+    # Even a run started in the year 1 is younger.
+    assert runs_older_than(tmp_path, parse_age(text), NOW) == []
+
+
+@pytest.mark.parametrize("text", ["\u0663\u0660d", "\uff13\uff10d", "3\u0660d"])
+def test_digits_are_ascii_digits(text: str) -> None:
+    with pytest.raises(InvalidInput, match="not a duration"):
+        parse_age(text)
+
+
 @pytest.mark.parametrize("text", ["1M", "7D", "2W"])
 def test_upper_case_units_are_refused_since_1m_could_mean_a_month(text: str) -> None:
     with pytest.raises(InvalidInput) as caught:

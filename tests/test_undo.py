@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from dexbulk.batches import BatchReport, ContactResult, ContactState
+from dexbulk.configfile import show_path
 from dexbulk.errors import InvalidInput
 from dexbulk.journal import Journal
 from dexbulk.journal_read import RunState, read_run
@@ -138,17 +139,111 @@ def test_a_patch_sends_back_only_the_fields_it_changed_on_each_contact(tmp_path:
     assert (undo.conflicts, undo.lost) == ((), ())
 
 
-def test_only_contacts_the_run_updated_are_undone(tmp_path: Path) -> None:
-    data = {"company": "NewCo"}
-    before = [{"contactId": c, "data": {"company": "OldCo"}} for c in (A, B, C)]
-    # A updated, B failed, C never sent (the run stopped before it).
-    run = journal_of(tmp_path, shared(data, A, B, C), before, ok=[A], failed=[B], end=False)
-    assert undo_ids(run) == [A]
-    current = {c: contact(c, company="NewCo" if c == A else "OldCo") for c in (A, B, C)}
-    undo = build_undo(run, current)
+def test_fields_a_shared_patch_sent_unchanged_are_neither_sent_back_nor_conflicts(
+    tmp_path: Path,
+) -> None:
+    # B held company NewCo before the run (its record says so); someone changed it since.
+    data = {"company": "NewCo", "job_title": "CTO"}
+    before = [{"contactId": B, "data": {"company": "NewCo", "job_title": "Dev"}}]
+    run = journal_of(tmp_path, shared(data, B), before)
+    undo = build_undo(run, {B: contact(B, company="Other", job_title="CTO")}, force=True)
     assert [u.to_api() for u in undo.plan.updates] == [
-        {"contactId": A, "data": {"company": "OldCo"}}
+        {"contactId": B, "data": {"job_title": "Dev"}}
     ]
+    assert undo.conflicts == ()
+
+
+def test_null_and_the_empty_string_are_told_apart(tmp_path: Path) -> None:
+    # job_title was null and the run wrote "": the null goes back, and "" now is what it wrote.
+    data = {"job_title": "", "company": "Z"}
+    before = [{"contactId": A, "data": {"job_title": None, "company": "OldCo"}}]
+    run = journal_of(tmp_path, shared(data, A), before)
+    undo = build_undo(run, {A: contact(A, job_title="", company="Z")})
+    assert [u.to_api() for u in undo.plan.updates] == [
+        {"contactId": A, "data": {"job_title": None, "company": "OldCo"}}
+    ]
+    # And an unset of "" puts "" back.
+    unset = journal_of(tmp_path, shared({"job_title": None}, B), [
+        {"contactId": B, "data": {"job_title": ""}}
+    ])  # fmt: skip
+    back = build_undo(unset, {B: contact(B, job_title=None)})
+    assert [u.to_api() for u in back.plan.updates] == [{"contactId": B, "data": {"job_title": ""}}]
+
+
+# What an unconfirmed contact (failed, or in flight when the run died) holds now → sent back?
+UNCONFIRMED_CASES = [
+    ("NewCo", "OldCo"),  # what the run wrote: Dex took it after all, so it goes back
+    ("OldCo", None),  # its prior value: the run did not change it; not listed
+    ("Other", None),  # neither: someone else's value; left alone, and not a conflict
+    (UNKNOWN, None),  # not found now: left alone
+]
+
+
+@pytest.mark.parametrize(("now", "back"), UNCONFIRMED_CASES)
+def test_a_failed_contact_goes_back_only_where_it_holds_what_the_run_wrote(
+    tmp_path: Path, now: Any, back: Any
+) -> None:
+    # B timed out: the journal says failed, but Dex may have taken the write.
+    before = [{"contactId": c, "data": {"company": "OldCo"}} for c in (A, B)]
+    run = journal_of(tmp_path, shared({"company": "NewCo"}, A, B), before, ok=[A], failed=[B])
+    assert undo_ids(run) == [A, B]
+    current = {A: contact(A, company="NewCo")}
+    if now is not UNKNOWN:
+        current[B] = contact(B, company=now)
+    undo = build_undo(run, current, force=True)
+    expected = [{"contactId": A, "data": {"company": "OldCo"}}]
+    if back is not None:
+        expected.append({"contactId": B, "data": {"company": back}})
+    assert [u.to_api() for u in undo.plan.updates] == expected
+    assert (undo.conflicts, undo.lost) == ((), ())
+
+
+@pytest.mark.parametrize(
+    ("end", "considered"),
+    [(None, [A, B]), ("aborted", [A, B]), ("crashed", [A, B]), ("stopped", [A]),
+     ("interrupted", [A]), ("completed", [A])],
+)  # fmt: skip
+def test_contacts_never_settled_count_only_when_the_run_did_not_end_cleanly(
+    tmp_path: Path, end: str | None, considered: list[str]
+) -> None:
+    # A confirmed; B never settled: in flight when the process was killed (no end, aborted,
+    # crashed), or never sent (a graceful stop journals every batch it sent).
+    before = [{"contactId": c, "data": {"company": "OldCo"}} for c in (A, B)]
+    journal = Journal.create(
+        tmp_path, shared({"company": "NewCo"}, A, B), argv=["dexbulk"],
+        api_url="https://dex.test/v1", options={}, read=True,
+    )  # fmt: skip
+    journal.record_before(before)
+    journal.record_batch(
+        BatchReport((ContactResult(A, ContactState.UPDATED, 200, None, 1),), 1, 0, 1)
+    )
+    if end is None:
+        journal.close()
+    else:
+        journal.finish(end, {})
+    run = read_run(journal.path)
+    assert undo_ids(run) == considered
+    current = {c: contact(c, company="NewCo") for c in (A, B)}
+    assert [u.contact_id for u in build_undo(run, current).plan.updates] == considered
+
+
+def test_a_resume_after_a_kill_keeps_the_contacts_in_flight_then_in_question(
+    tmp_path: Path,
+) -> None:
+    before = [{"contactId": c, "data": {"company": "OldCo"}} for c in (A, B, C)]
+    run = journal_of(tmp_path, shared({"company": "NewCo"}, A, B, C), before, ok=[A], end=False)
+    journal = Journal.reopen(run.path, run.run_id)  # a resume, stopped gracefully at once
+    journal.record_resume("resume", ["dexbulk", "resume"])
+    journal.finish("interrupted", {})
+    assert undo_ids(read_run(run.path)) == [A, B, C]
+
+
+def test_fields_an_unconfirmed_contact_cannot_have_undone_are_not_listed(tmp_path: Path) -> None:
+    data = {"tags_contacts": {"append": [{"tag_id": TAG[4:]}]}, "company": "NewCo"}
+    before = [{"contactId": A, "data": {}, "unknown": ["company"]}]
+    run = journal_of(tmp_path, shared(data, A), before, ok=[], failed=[A])
+    undo = build_undo(run, {A: contact(A, company="NewCo")})
+    assert (undo.plan.updates, undo.conflicts, undo.lost) == ([], (), ())
 
 
 # (field the run wrote, what its before record held, what its "unknown" named) → why not
@@ -286,6 +381,95 @@ def test_an_incomplete_journal_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match=r"cannot be undone: its journal .* is incomplete: "):
         check_undoable(damaged)
     assert undo_status(damaged, {}).text() == "no (incomplete)"
+
+
+@pytest.mark.parametrize(
+    ("before", "missing"),
+    [
+        ([], 3),  # every before line deleted
+        ([{"contactId": A, "data": {"company": "OldCo"}}], 2),  # cut short
+        # C was not found by the read: its record says so, and it counts as kept.
+        ([{"contactId": c, "data": {"company": "OldCo"}} for c in (A, B)]
+         + [{"contactId": C, "data": {}, "unknown": ["company"]}], 0),
+    ],
+)  # fmt: skip
+def test_a_journal_that_lost_before_records_is_refused(
+    tmp_path: Path, before: list[dict[str, object]], missing: int
+) -> None:
+    run = journal_of(tmp_path, shared({"company": "NewCo"}, A, B, C), before)
+    if not missing:
+        check_undoable(run)
+        assert undo_status(run, {}).text() == "yes"
+        return
+    with pytest.raises(InvalidInput) as caught:
+        check_undoable(run)
+    assert caught.value.message == (
+        f"journal {show_path(run.path)} lost the prior values of {missing} contacts; cannot "
+        "undo safely"
+    )
+    assert undo_status(run, {}).text() == "no (prior values lost)"
+
+
+def test_only_the_contacts_an_undo_is_about_need_before_records(tmp_path: Path) -> None:
+    # A stopped canary: B was never sent, so its lost record does not matter.
+    before = [{"contactId": A, "data": {"company": "OldCo"}}]
+    journal = Journal.create(
+        tmp_path, shared({"company": "NewCo"}, A, B), argv=["dexbulk"],
+        api_url="https://dex.test/v1", options={}, read=True,
+    )  # fmt: skip
+    journal.record_before(before)
+    journal.record_batch(
+        BatchReport((ContactResult(A, ContactState.UPDATED, 200, None, 1),), 1, 0, 1)
+    )
+    journal.finish("stopped", {})
+    check_undoable(read_run(journal.path))
+
+
+def _deep(levels: int) -> list[Any]:
+    value: list[Any] = []
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+# A before value edited into a journal by hand (field or key, forged prior) → the error's end
+FORGED_CASES: list[tuple[str, Any, str]] = [
+    ("company", {"evil": [1, 2, {"x": "y"}]}, "field 'company': expected a string (got an object"),
+    ("company", "X" * 300_000, "is 300,000 characters, over the limit of 10,000 for text"),
+    ("contact_emails", _deep(200), "field 'contact_emails': nested deeper than 64 levels"),
+    ("birthday", "not-a-date", "field 'birthday': 'not-a-date' is not a date"),
+    ("starred", "yes", "field 'starred': expected true or false (got a string 'yes')"),
+    (TAG, "no", f"'{TAG}': expected true (add) or false (remove)"),
+    (TAG, {"x": 1}, f"'{TAG}': expected true (add) or false (remove)"),
+    (TAG, None, f"'{TAG}': expected true (add) or false (remove)"),
+    (GROUP, 0, f"'{GROUP}': expected true (add) or false (remove)"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "forged", "problem"), FORGED_CASES)
+def test_a_forged_prior_value_is_refused_naming_line_contact_and_field(
+    tmp_path: Path, name: str, forged: Any, problem: str
+) -> None:
+    membership = name.startswith(("tag:", "group:"))
+    wrote = {"company": "NewCo", "contact_emails": [], "birthday": "1990-05-02"}.get(name, True)
+    change = {name: wrote}
+    plan = Plan(
+        [Update(c, change) for c in (A, B)], "x", patch=change,
+        channel=MEMBERSHIP if membership else "contacts",
+    )  # fmt: skip
+    good = False if membership else None
+    before = [{"contactId": A, "data": {name: good}}, {"contactId": B, "data": {name: forged}}]
+    run = journal_of(tmp_path, plan, before)
+    with pytest.raises(InvalidInput) as caught:
+        check_undoable(run)
+    message = caught.value.message
+    line = next(
+        n for n, text in enumerate(run.path.read_text().splitlines(), 1) if '"before"' in text
+    )
+    assert message.startswith(f"journal {show_path(run.path)} line {line}: contact {B}: ")
+    assert problem in message
+    assert message.endswith("; cannot undo safely")
+    assert len(message) < 400
 
 
 def test_a_running_run_is_refused(tmp_path: Path) -> None:

@@ -18,12 +18,13 @@ from dexbulk.cli.options import (
     output_options,
     sending_options,
 )
-from dexbulk.errors import ExitCode, InvalidInput
+from dexbulk.errors import DexbulkError, ExitCode, InvalidInput
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from dexbulk.journal import RunState
+    from dexbulk.runlock import RunLock
 
 RunId = Annotated[
     str,
@@ -99,22 +100,29 @@ def runs_show(run_id: RunId, as_json: JsonFlag = False) -> None:
     render_run(render.make_console(e.stdout), run, {run.run_id: status})
 
 
-def _continue(run_id: str, mode: str, send: SendArgs, output: OutputArgs) -> ExitCode:
+def lock_run(path: "Path") -> "RunLock":
+    """Take the lock of the run whose journal is ``path`` before reading it (resume, retry,
+    undo): a second one must not read the same contacts and send them too. Raises RunInUse
+    (exit 2) when a live process holds it."""
     from dexbulk.configfile import show_path
-    from dexbulk.journal import JournalError, default_runs_dir, find_run, read_run
+    from dexbulk.journal import JournalError
     from dexbulk.runlock import RunLock, lock_path
 
-    e = Env()
-    path = find_run(default_runs_dir(e.environ), run_id)
-    # Locked before it is read: a second resume must not read the same pending contacts.
     try:
-        lock = RunLock.acquire(path, path.stem)
+        return RunLock.acquire(path, path.stem)
     except OSError as exc:
         where = show_path(lock_path(path))
         raise JournalError(
             f"cannot lock the run: {where}: {exc.strerror}; nothing was sent"
         ) from None
-    with lock:
+
+
+def _continue(run_id: str, mode: str, send: SendArgs, output: OutputArgs) -> ExitCode:
+    from dexbulk.journal import default_runs_dir, find_run, read_run
+
+    e = Env()
+    path = find_run(default_runs_dir(e.environ), run_id)
+    with lock_run(path):
         run = read_run(path)
         run.check_resumable()
         _check_not_undone(run, mode, path.parent)
@@ -222,8 +230,9 @@ RunIds = Annotated[
 def runs_rm(run_ids: RunIds, as_json: JsonFlag = False) -> None:
     """Delete runs' journals (they hold contact data); a run being sent is refused.
 
-    Every run named is found first: an unknown or ambiguous one deletes nothing (exit 2).
-    The IDs deleted are printed on stdout. A deleted run can no longer be resumed or undone.
+    Every run named is found first: an unknown, ambiguous or running one deletes nothing
+    (exit 2). The IDs deleted are printed on stdout; if a deletion still fails, those deleted
+    before it are, with the error (exit 2). A deleted run can no longer be resumed or undone.
 
     Example: [bold]dexbulk runs rm 20261126-180350-k3xq k3xq[/bold]
     """
@@ -241,10 +250,22 @@ def runs_rm(run_ids: RunIds, as_json: JsonFlag = False) -> None:
                 f"run {path.stem} is running (process {held.pid}): wait for it to finish, "
                 "then delete it; nothing deleted"
             )
-    deleted = []
-    for path in paths:
-        delete_run(path)
-        deleted.append(path.stem)
+    deleted: list[str] = []
+    try:
+        for path in paths:
+            delete_run(path)
+            deleted.append(path.stem)
+    except DexbulkError as exc:
+        # Checked first, yet a deletion can still fail (a lock taken since, a file that cannot
+        # go): say what is gone already, and stop.
+        rest = len(paths) - len(deleted)
+        error = (
+            f"{exc.message}; deleted {len(deleted):,} of {len(paths):,} runs first"
+            + (" (on stdout)" if deleted and not as_json else "")
+            + f", kept the other {rest:,}"
+        )
+        _print_deleted(e, deleted, as_json, dry_run=False, error=error)
+        raise InvalidInput(error) from None
     _print_deleted(e, deleted, as_json, dry_run=False)
 
 
@@ -289,17 +310,24 @@ def runs_prune(
     _print_deleted(e, deleted, as_json, dry_run=dry_run)
 
 
-def _print_deleted(e: Env, deleted: list[str], as_json: bool, *, dry_run: bool) -> None:
-    """The run IDs on stdout (or one JSON document), and a count on stderr."""
+def _print_deleted(
+    e: Env, deleted: list[str], as_json: bool, *, dry_run: bool, error: str | None = None
+) -> None:
+    """The run IDs on stdout (or one JSON document, with the ``error`` that stopped it), and a
+    count on stderr (unless an error line is to follow)."""
     from dexbulk.cli import render
 
     if as_json:
-        render.write_json(e.stdout, {"deleted": deleted, "dryRun": dry_run})
+        document: dict[str, object] = {"deleted": deleted, "dryRun": dry_run}
+        if error is not None:
+            document["error"] = error
+        render.write_json(e.stdout, document)
     else:
         e.stdout.write("".join(f"{run_id}\n" for run_id in deleted))
         e.stdout.flush()
-    count = f"{len(deleted):,} run{'' if len(deleted) == 1 else 's'}"
-    print(f"{'would delete' if dry_run else 'deleted'} {count}", file=e.stderr)
+    if error is None:
+        count = f"{len(deleted):,} run{'' if len(deleted) == 1 else 's'}"
+        print(f"{'would delete' if dry_run else 'deleted'} {count}", file=e.stderr)
 
 
 def runs_app() -> typer.Typer:

@@ -25,6 +25,8 @@ from dexbulk.cli.runs import RunId
 from dexbulk.errors import ApiError, AuthRefused, ExitCode, NotDexApi, Unreachable
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from rich.console import Console
 
     from dexbulk.cli.context import Client, ReadPlan
@@ -53,30 +55,57 @@ def undo(
 ) -> ExitCode:
     """Undo a run: put back the values it replaced, on the contacts it updated.
 
-    Current values are read first: a field someone changed since the run is a conflict, listed
-    and left alone (--force overwrites it). Fields the run changed by an operation
-    (tags_contacts, related_contacts) cannot be undone and are listed. The undo is a run of its
-    own, shown before → after, journalled, and can itself be undone. Runs sent with --no-read
-    kept no prior values and cannot be undone. See docs/undo.md.
+    Contacts the run did not confirm (a timeout, a kill mid-send) are put back too wherever Dex
+    holds exactly what the run wrote. Current values are read first: a field someone changed
+    since the run is a conflict, listed and left alone (--force overwrites it). Fields the run
+    changed by an operation (tags_contacts, related_contacts) cannot be undone and are listed.
+    The undo is a run of its own, shown before → after, journalled, and can itself be undone.
+    It goes to the run's own API URL unless --api-url or DEX_API_URL names another. Runs sent
+    with --no-read kept no prior values and cannot be undone. See docs/undo.md.
 
     Example: [bold]dexbulk undo last --dry-run[/bold]  ·  [bold]dexbulk undo k3xq --force[/bold]
     """
-    from dexbulk.cli.context import send_plan
-    from dexbulk.journal import default_runs_dir, load_run
+    from dexbulk.cli.runs import lock_run
+    from dexbulk.journal import default_runs_dir, find_run
+
+    e = Env()
+    path = find_run(default_runs_dir(e.environ), run_id)
+    # Held while it reads and sends: a resume, retry or second undo of the run meanwhile would
+    # send what this one is taking back (or take it back twice).
+    with lock_run(path):
+        return _undo(path, send, output, guard, e, force=force)
+
+
+def _undo(
+    path: "Path", send: SendArgs, output: OutputArgs, guard: GuardArgs, e: Env, *, force: bool
+) -> ExitCode:
+    from dexbulk.cli.context import resolve_target, send_plan
+    from dexbulk.journal import read_run
     from dexbulk.text import printable
     from dexbulk.undo import check_undoable, undo_ids, undo_links
 
-    e = Env()
-    runs_dir = default_runs_dir(e.environ)
-    run = load_run(runs_dir, run_id)
+    runs_dir = path.parent
+    run = read_run(path)
     check_undoable(run)
+    sent_to = run.start.get("api_url")
+    journaled = sent_to if isinstance(sent_to, str) else None
+    # --api-url > DEX_API_URL > the run's own URL > the config, as for resume and retry.
+    target = resolve_target(send, e, api_url=journaled)
     console = e.console(output)
     if not output.quiet:
-        # 'undo last' must say which run it takes back before it reads or asks anything.
+        # 'undo last' must say which run it takes back (and where, when that is not where the
+        # run went) before it reads or asks anything.
         summary = run.summary()
+        unsure = len(undo_ids(run)) - len(run.confirmed)
+        also = f", {unsure:,} not confirmed" if unsure else ""
+        elsewhere = ""
+        if journaled is not None and target.api_url != journaled:
+            origin = target.settings.origin("api_url").removeprefix("env ")
+            elsewhere = f"; sending to {target.api_url} ({origin}), not the run's {journaled}"
         console.print(
             f"undoing run {run.run_id}: {printable(str(summary['command']))} "
-            f"({summary['updated']:,} contacts updated, started {summary['at']})",
+            f"({summary['updated']:,} contacts updated{also}, started {summary['at']})"
+            + printable(elsewhere),
             markup=False,
             soft_wrap=True,
         )
@@ -89,13 +118,12 @@ def undo(
             soft_wrap=True,
         )
     if not undo_ids(run):
-        return _nothing(e, output, console, f"run {run.run_id} updated no contact", None)
+        return _nothing(e, output, console, f"run {run.run_id} sent no contact", None)
 
     def from_read(client: "Client") -> "ReadPlan | None":
         return _inverse(run, client, output, e, console, force=force)
 
-    # The run's own Dex unless --api-url says otherwise, as for resume.
-    return send_plan(from_read, send, output, e, guard=guard, api_url=run.start.get("api_url"))
+    return send_plan(from_read, send, output, e, guard=guard, api_url=journaled)
 
 
 def _inverse(

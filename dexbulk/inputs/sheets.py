@@ -156,6 +156,7 @@ def load_csv(
                 raise InvalidInput(f"{where}: no contact ID in column {quote(header[id_index])}")
             contact_id = _contact_id(cells[id_index], where)
             data = {f.name: _cell(f, cells[i], where) for i, f in columns if i in cells}
+            blanked: set[str] = set()
             if snapshot:
                 blanked = {f.name for i, f in columns if i < len(row) and i not in cells}
                 data = {
@@ -166,7 +167,8 @@ def load_csv(
             if not data:
                 skipped += 1  # a sparse sheet: this contact has nothing to change
                 continue
-            entries.append(((name, f"line {number}"), Update(contact_id, data)))
+            blank = frozenset(blanked) if snapshot else frozenset()
+            entries.append(((name, f"line {number}"), Update(contact_id, data, blank)))
     except csv.Error as error:
         raise InvalidInput(f"{name} line {records.number}: not valid CSV ({error})") from None
     return entries, skipped

@@ -177,9 +177,9 @@ def test_the_journal_keeps_the_prior_values_of_what_it_sends(
     run = invoke("set", "company=NewCo", "job_title=CTO", "--ids", f"{A},{B}", "--json")
     assert run.code == 0, run
     journal = load_run(default_runs_dir({"DEXBULK_STATE_DIR": _state_dir()}), "last")
-    # The fields that change, as Dex held them; job_title is absent from Dex's answer (not
-    # known), and B's company does not change.
-    assert journal.before == {A: {"company": "OldCo"}, B: {}}
+    # Every field sent, as Dex held it (B's company too: the shared patch sends it unchanged);
+    # job_title is absent from Dex's answer (not known).
+    assert journal.before == {A: {"company": "OldCo"}, B: {"company": "NewCo"}}
     assert journal.unknown == {A: ["job_title"], B: ["job_title"]}
     assert TEST_KEY not in journal.path.read_text()
 

@@ -11,10 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 import responses
 from typer.testing import CliRunner
 
 from dexbulk.cli.app import app
+from dexbulk.configfile import show_path
+from dexbulk.runlock import RunInUse, RunLock, lock_path
 from tests.conftest import TEST_KEY
 
 API = "https://api.test.getdex.com/v1"
@@ -42,9 +45,9 @@ class Run:
         return f"Run({self.code}, stdout={self.stdout[-900:]!r}, stderr={self.stderr[-900:]!r})"
 
 
-def invoke(*args: str) -> Run:
+def invoke(*args: str, **environ: str) -> Run:
     env = {"DEX_API_URL": API, "DEX_API_KEY": TEST_KEY, "COLUMNS": "200", "NO_COLOR": "1"}
-    return Run(CliRunner().invoke(app, list(args), env=env))
+    return Run(CliRunner().invoke(app, list(args), env={**env, **environ}))
 
 
 class Book:
@@ -118,6 +121,83 @@ def test_undo_puts_back_what_a_run_replaced_and_lists_a_conflict(book: Book) -> 
     assert book.contacts == START
 
 
+def test_null_written_over_as_the_empty_string_goes_back_to_null(book: Book) -> None:
+    # C's job_title is null: "" changes it, and the patch sends company with it.
+    done = invoke("set", 'job_title:=""', "company=Z", "--ids", f"{A},{C}", "--json")
+    assert done.code == 0, done
+    assert book.contacts[C]["job_title"] == ""
+    undone = invoke("undo", "last", "--json", "--no-progress")
+    assert undone.code == 0, undone
+    assert book.contacts == START
+    # And back: an unset of "" is a change, sent, and undone to "".
+    book.contacts[A]["job_title"] = ""
+    cleared = invoke("unset", "job_title", "--ids", A, "--json")
+    assert (cleared.code, cleared.json()["sent"]) == (0, 1), cleared
+    assert book.contacts[A]["job_title"] is None
+    assert invoke("undo", "last", "--no-progress").code == 0
+    assert book.contacts[A]["job_title"] == ""
+
+
+def test_contacts_dex_took_without_the_run_knowing_are_put_back(book: Book) -> None:
+    def lost(request: Any) -> Any:
+        book.put(request)  # Dex takes the write; its answer never arrives
+        raise requests.ConnectionError("connection reset by peer")
+
+    book.mock.remove(responses.PUT, f"{API}/contacts/")
+    book.mock.add_callback(responses.PUT, f"{API}/contacts/", callback=lost)
+    done = invoke("set", "company=NewCo", "--ids", f"{A},{B},{C}", "--max-attempts", "1", "--json")
+    assert done.code != 0, done
+    assert (done.json()["confirmed"], done.json()["failed"]) == (0, 3)
+    assert {c["company"] for c in book.contacts.values()} == {"NewCo"}
+    book.mock.remove(responses.PUT, f"{API}/contacts/")
+    book.mock.add_callback(responses.PUT, f"{API}/contacts/", callback=book.put)
+    book.contacts[B]["company"] = "Other"  # someone's since: the run never claimed it
+
+    undone = invoke("undo", "last", "--json", "--no-progress")
+
+    assert undone.code == 0, undone
+    assert undone.stderr.startswith(
+        f"undoing run {done.json()['runId']}: set company=NewCo (0 contacts updated, 3 not "
+        "confirmed, started "
+    )
+    assert undone.json()["undo"]["conflicts"] == []
+    assert "changed since" not in undone.stderr
+    assert book.contacts == {**START, B: {**START[B], "company": "Other"}}
+
+
+OTHER = "https://api.staging.getdex.com/v1"
+
+
+@pytest.mark.parametrize(
+    ("flags", "env", "expected"),
+    [
+        ([], {}, API),  # the run's own (DEX_API_URL names it too)
+        ([], {"DEX_API_URL": OTHER}, OTHER),  # the environment beats the journal
+        (["--api-url", OTHER], {"DEX_API_URL": API}, OTHER),  # the flag beats both
+    ],
+)
+def test_undo_sends_to_the_flag_then_the_environment_then_the_runs_url(
+    book: Book, flags: list[str], env: dict[str, str], expected: str
+) -> None:
+    done = invoke("set", "company=NewCo", "--ids", f"{A},{B}", "--json")
+    assert done.code == 0, done
+    book.mock.add_callback(responses.POST, f"{OTHER}/contacts/filter", callback=book.filter)
+    book.mock.add_callback(responses.PUT, f"{OTHER}/contacts/", callback=book.put)
+    start = len(book.mock.calls)
+    undone = invoke("undo", "last", "--no-progress", *flags, **env)
+    assert undone.code == 0, undone
+    urls = {str(c.request.url).rsplit("/contacts/", 1)[0] for c in book.mock.calls[start:]}
+    assert urls == {expected}
+    assert book.contacts == START
+    first = undone.stderr.splitlines()[0]
+    assert first.startswith(f"undoing run {done.json()['runId']}: set company=NewCo (2 contacts")
+    if expected == API:
+        assert "sending to" not in first
+    else:
+        origin = "--api-url" if flags else "DEX_API_URL"
+        assert first.endswith(f"; sending to {OTHER} ({origin}), not the run's {API}")
+
+
 def test_a_few_conflicts_are_shown_and_every_one_with_verbose(book: Book) -> None:
     ids = [f"00000000-0000-4000-8000-{n:012d}" for n in range(8)]
     for cid in ids:
@@ -150,6 +230,99 @@ def test_a_no_read_run_is_refused_in_one_line_sending_nothing(
     )
     assert book.requests == before
     assert invoke("runs", "--json").json()[0]["undoable"] is False
+
+
+@pytest.mark.parametrize("cut", ["all", "some"])
+def test_a_journal_that_lost_its_prior_values_is_refused_sending_nothing(
+    book: Book, cut: str
+) -> None:
+    done = invoke("set", "company=NewCo", "--ids", f"{A},{B},{C}", "--json")
+    assert done.code == 0, done
+    path = runs_dir() / f"{done.json()['runId']}.jsonl"
+    lines = path.read_text().splitlines(keepends=True)
+    kept = []
+    for line in lines:
+        record = json.loads(line)
+        if record["type"] != "before":
+            kept.append(line)
+        elif cut == "some":
+            kept.append(json.dumps({**record, "items": record["items"][:1]}) + "\n")
+    path.write_text("".join(kept))
+    before = book.requests
+    refused = invoke("undo", "last", "--force")
+    assert refused.code == 2, refused
+    missing = 3 if cut == "all" else 2
+    assert one_error_line(refused) == (
+        f"error: journal {show_path(path)} lost the prior values of {missing} contacts; cannot "
+        "undo safely"
+    )
+    assert book.requests == before
+    assert book.contacts[A]["company"] == "NewCo"
+    listed = invoke("runs").stdout.splitlines()[1].split("\t")
+    assert listed[6] == "no (prior values lost)"
+
+
+def test_a_forged_prior_value_is_refused_sending_nothing(book: Book) -> None:
+    done = invoke("set", "company=NewCo", "--ids", f"{A},{B}", "--json")
+    assert done.code == 0, done
+    path = runs_dir() / f"{done.json()['runId']}.jsonl"
+    lines = path.read_text().splitlines(keepends=True)
+    number = next(n for n, line in enumerate(lines) if '"before"' in line)
+    forged = {"type": "before", "items": [{"contactId": A, "data": {"company": "OldCo"}},
+              {"contactId": B, "data": {"company": {"evil": []}}}]}  # fmt: skip
+    lines[number] = json.dumps(forged) + "\n"
+    path.write_text("".join(lines))
+    journals, before = len(list(runs_dir().glob("*.jsonl"))), book.requests
+    refused = invoke("undo", "last", "--force", "--yes")
+    assert refused.code == 2, refused
+    assert one_error_line(refused) == (
+        f"error: journal {show_path(path)} line {number + 1}: contact {B}: field 'company': "
+        'expected a string (got an object {"evil": []}); cannot undo safely'
+    )
+    assert (len(list(runs_dir().glob("*.jsonl"))), book.requests) == (journals, before)
+
+
+def test_undo_holds_the_runs_lock_while_it_reads_and_sends(book: Book) -> None:
+    done = invoke("set", "company=NewCo", "--ids", f"{A},{B}", "--json")
+    assert done.code == 0, done
+    run_id = done.json()["runId"]
+    path = runs_dir() / f"{run_id}.jsonl"
+    held_during: list[str] = []
+
+    def check(step: str) -> None:
+        try:
+            RunLock.acquire(path, run_id).release()
+        except RunInUse:
+            held_during.append(step)
+
+    def read(request: Any) -> Any:
+        check("read")
+        return book.filter(request)
+
+    def put(request: Any) -> Any:
+        check("send")
+        return book.put(request)
+
+    for method, url, callback in ((responses.POST, "contacts/filter", read),
+                                  (responses.PUT, "contacts/", put)):  # fmt: skip
+        book.mock.remove(method, f"{API}/{url}")
+        book.mock.add_callback(method, f"{API}/{url}", callback=callback)
+    assert invoke("undo", run_id, "--no-progress").code == 0
+    assert held_during == ["read", "send"]
+    assert not lock_path(path).exists(), "let go once done"
+
+
+def test_undo_of_a_run_in_use_is_refused_sending_nothing(book: Book) -> None:
+    done = invoke("set", "company=NewCo", "--ids", A, "--json")
+    assert done.code == 0, done
+    run_id = done.json()["runId"]
+    before = book.requests
+    with RunLock.acquire(runs_dir() / f"{run_id}.jsonl", run_id):  # a resume of it, say
+        refused = invoke("undo", run_id)
+    assert refused.code == 2, refused
+    assert one_error_line(refused).startswith(f"error: run {run_id} is in use by process ")
+    assert book.requests == before
+    assert book.contacts[A]["company"] == "NewCo"
 
 
 @pytest.mark.parametrize(
@@ -228,6 +401,25 @@ def test_runs_rm_refuses_a_running_run() -> None:
     assert (runs_dir() / f"{first}.jsonl").exists()
 
 
+@pytest.mark.parametrize("as_json", [False, True])
+def test_runs_rm_that_fails_midway_says_what_it_deleted(as_json: bool) -> None:
+    ids = three_runs()
+    # Found and not running, so the checks pass; but its lock cannot be taken to delete it.
+    (runs_dir() / f"{ids[1]}.lock").mkdir()
+    failed = invoke("runs", "rm", *ids, *(["--json"] if as_json else []))
+    assert failed.code == 2, failed
+    error = (
+        f"cannot lock {show_path(runs_dir() / f'{ids[1]}.jsonl')}: Is a directory; deleted 1 of 3 "
+        f"runs first{'' if as_json else ' (on stdout)'}, kept the other 2"
+    )
+    assert one_error_line(failed) == f"error: {error}"
+    if as_json:
+        assert failed.json() == {"deleted": [ids[0]], "dryRun": False, "error": error}
+    else:
+        assert failed.stdout == f"{ids[0]}\n"
+    assert sorted(p.stem for p in runs_dir().glob("*.jsonl")) == ids[1:]
+
+
 def test_runs_prune_by_age_with_a_dry_run_first() -> None:
     ids = three_runs()
     old = runs_dir() / f"{ids[0]}.jsonl"
@@ -245,7 +437,15 @@ def test_runs_prune_by_age_with_a_dry_run_first() -> None:
     assert (none.code, none.stdout, none.stderr) == (0, "", "deleted 0 runs\n")
 
 
-@pytest.mark.parametrize("age", ["30", "30 days", "1.5d"])
+@pytest.mark.parametrize("age", ["200000w", "999999999d"])
+def test_runs_prune_with_an_age_longer_than_any_run_deletes_nothing(age: str) -> None:
+    ids = three_runs()
+    kept = invoke("runs", "prune", "--older-than", age)
+    assert (kept.code, kept.stdout, kept.stderr) == (0, "", "deleted 0 runs\n")
+    assert len(list(runs_dir().glob("*.jsonl"))) == len(ids)
+
+
+@pytest.mark.parametrize("age", ["30", "30 days", "1.5d", "\u0663\u0660d"])
 def test_runs_prune_refuses_a_bad_age_in_one_line(age: str) -> None:
     ids = three_runs()
     refused = invoke("runs", "prune", "--older-than", age)

@@ -180,6 +180,36 @@ def test_the_spreadsheet_round_trip_sends_only_edited_cells(
             }
 
 
+def test_a_blank_cell_is_any_empty_value_and_a_null_cell_is_null(
+    sandbox: Sandbox, run: Callable[..., Result], tmp_path: Path
+) -> None:
+    api = sandbox()
+    oldco = [c for c in book(api) if c["company"] == "OldCo"]
+    emptied = [c["id"] for c in oldco[:2]]
+    assert run("set", 'job_title:=""', "--ids", ",".join(emptied), "--yes", api=api).code == 0
+    exported = run("ls", "--where", "company=OldCo", "--format", "csv", "--columns",
+                   "company,job_title", api=api)  # fmt: skip
+    assert exported.code == 0, exported
+    rows = list(csv.reader(io.StringIO(exported.stdout)))
+    (tmp_path / "as-is.csv").write_text(exported.stdout, encoding="utf-8")
+    items = api.stats()["put_items"]
+    # "" and null both export as a blank cell, which is the value Dex holds: nothing to send.
+    as_is = run("apply", "as-is.csv", "--json", "--yes", api=api)
+    assert as_is.code == 0, as_is
+    assert (as_is.json()["sent"], api.stats()["put_items"]) == (0, items)
+    # A cell reading null asks for null: the "" is cleared.
+    first = next(r for r in rows[1:] if r[0] == emptied[0])
+    first[2] = "null"
+    sheet = io.StringIO()
+    csv.writer(sheet, lineterminator="\r\n").writerows(rows)
+    (tmp_path / "null.csv").write_text(sheet.getvalue(), encoding="utf-8")
+    cleared = run("apply", "null.csv", "--json", "--yes", api=api)
+    assert cleared.code == 0, cleared
+    assert (cleared.json()["sent"], api.stats()["put_items"]) == (1, items + 1)
+    after = {c["id"]: c for c in book(api)}
+    assert (after[emptied[0]]["job_title"], after[emptied[1]]["job_title"]) == (None, "")
+
+
 def test_contacts_already_right_are_counted_unchanged_and_not_sent(
     sandbox: Sandbox, run: Callable[..., Result]
 ) -> None:

@@ -20,7 +20,15 @@ import pytest
 
 from tests.conftest import TEST_KEY
 from tests.e2e.conftest import DEXBULK, Result, SandboxApi, base_env
-from tests.e2e.faults import snapshot, without_volatile, write_ids
+from tests.e2e.faults import (
+    background_dexbulk,
+    finish,
+    snapshot,
+    wait_quiet,
+    wait_until,
+    without_volatile,
+    write_ids,
+)
 
 Sandbox = Callable[..., SandboxApi]
 Dexbulk = Callable[..., Result]
@@ -106,6 +114,19 @@ def test_flags_go_back_to_each_contacts_own_prior_state(
     done, _ = run_and_undo(dexbulk, api, command, "--from", str(ids), changed=20)
     assert done.json()["unchanged"] == 5
     assert all(snapshot(api)[cid][field] for cid in already), "they had it before: they keep it"
+
+
+def test_null_overwritten_by_the_empty_string_goes_back_to_null(
+    sandbox: Sandbox, dexbulk: Dexbulk
+) -> None:
+    api = sandbox()
+    nulls = [cid for cid, c in snapshot(api).items() if c["job_title"] is None][:5]
+    assert len(nulls) == 5, "the seeded book has contacts without a job title"
+    done, _ = run_and_undo(
+        dexbulk, api, "set", 'job_title:=""', "company=Blank Co", "--ids", ",".join(nulls),
+        changed=5,
+    )  # fmt: skip
+    assert done.json()["sent"] == 5
 
 
 def test_apply_a_yaml_mapping_is_undone(sandbox: Sandbox, dexbulk: Dexbulk, tmp_path: Path) -> None:
@@ -208,6 +229,63 @@ def test_a_stopped_then_resumed_run_is_undone_whole(
     assert undone.code == 0, undone
     assert "✓ Reverted 30 contacts" in undone.stderr
     assert book(api) == original
+
+
+def test_a_run_killed_mid_send_is_undone_whole_without_a_resume(
+    sandbox: Sandbox, dexbulk: Dexbulk, tmp_path: Path
+) -> None:
+    # Killed while batches are on their way: the sandbox still applies them (after its
+    # latency), but the journal never hears of it. The undo puts those contacts back too.
+    api = sandbox("--contacts", "400", "--latency", "40")
+    original = book(api)
+    ids = write_ids(tmp_path / "ids.txt", list(original))
+    args = ("set", "company=Killed", "--from", str(ids), "--batch-size", "20", "--concurrency",
+            "2", "--no-progress")  # fmt: skip
+    with background_dexbulk(tmp_path, api, *args) as proc:
+        wait_until(
+            lambda: api.stats()["put_requests"] >= 4 or proc.poll() is not None,
+            timeout=20, what="4 batches sent",
+        )  # fmt: skip
+        assert proc.poll() is None, "the run ended before it could be killed"
+        proc.kill()
+        finish(proc)
+    wait_quiet(api, quiet=0.15)  # the batches in flight land
+    assert differing(original, book(api)), "the killed run changed contacts"
+
+    undone = dexbulk("undo", "last", *QUIET, "--json", api=api)
+
+    assert undone.code == 0, undone
+    assert " not confirmed, started " in undone.stderr
+    assert book(api) == original
+
+
+def test_while_an_undo_runs_its_run_cannot_be_resumed_or_undone_again(
+    sandbox: Sandbox, dexbulk: Dexbulk, tmp_path: Path
+) -> None:
+    api = sandbox()
+    ids = write_ids(tmp_path / "ids.txt", some_ids(api, 6))
+    canary = dexbulk("set", "company=Locked", "--from", str(ids), "--stop-after", "3", *QUIET,
+                     "--json", api=api)  # fmt: skip
+    assert canary.code == 0, canary
+    run_id = canary.json()["runId"]
+    lock = tmp_path / "dexbulk-state" / "runs" / f"{run_id}.lock"
+    # One request every 5 s: the undo reads at once, then holds the run until it may send.
+    reads = api.stats()["requests"]
+    with background_dexbulk(tmp_path, api, "undo", run_id, "--rate", "0.2", *QUIET) as proc:
+        wait_until(
+            lambda: api.stats()["requests"] > reads or proc.poll() is not None,
+            timeout=20, what="the undo's read",
+        )  # fmt: skip
+        assert lock.exists()
+        puts = api.stats()["put_items"]
+        for args in (("resume", run_id), ("retry", run_id), ("undo", run_id, "--yes")):
+            refused = dexbulk(*args, api=api)
+            assert refused.code == 2, refused
+            assert f"error: run {run_id} is in use by process {proc.pid} " in refused.stderr
+        code, _, stderr = finish(proc)
+    assert code == 0, stderr
+    assert "✓ Reverted 3 contacts" in stderr
+    assert api.stats()["put_items"] == puts + 3, "only the undo sent"
 
 
 def edit(api: SandboxApi, contact_id: str, data: dict[str, Any]) -> None:
