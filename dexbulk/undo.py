@@ -32,7 +32,7 @@ from typing import Any
 
 from dexbulk.configfile import show_path
 from dexbulk.errors import InvalidInput
-from dexbulk.fields import FIELDS, FieldKind
+from dexbulk.fields import FIELDS, SHAPES, FieldKind
 from dexbulk.journal_read import INCOMPLETE, RUNNING, RunState
 from dexbulk.membership import check_data, holds, is_membership_key
 from dexbulk.plan import Plan, Update
@@ -294,7 +294,22 @@ def restorable(name: str, prior: JSON) -> JSON:
         and prior[10] in "Tt "
     ):
         return prior[:10]
-    return prior
+    return _writable_items(name, prior)
+
+
+def _writable_items(name: str, prior: JSON) -> JSON:
+    """A list of objects with only the keys the field takes: Dex's answers may carry keys it
+    adds itself (``id``, ``contact_id``, timestamps) that a write does not accept."""
+    shape = SHAPES.get(name)
+    if not (isinstance(shape, list) and isinstance(shape[0], dict) and isinstance(prior, list)):
+        return prior
+    keys = {key.rstrip("!") for key in shape[0]}
+    if "*" in keys:
+        return prior
+    return [
+        {k: v for k, v in item.items() if k in keys} if isinstance(item, dict) else item
+        for item in prior
+    ]
 
 
 # -- undo's marks in the journal list -----------------------------------------------------------

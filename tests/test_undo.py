@@ -505,3 +505,12 @@ def test_undo_links_and_status_follow_a_chain_of_undos(tmp_path: Path) -> None:
     }  # fmt: skip
     assert undo_status(first, links).to_json()["undoneBy"] == second.run_id
     assert undo_links(tmp_path / "nowhere") == {}
+
+
+def test_list_items_go_back_without_the_keys_dex_adds_itself() -> None:
+    """Dex may return emails with their own id and contact_id; a write takes neither."""
+    prior = [{"id": "e1", "contact_id": A, "email": "a@b.co", "label": "work", "ranking": 1}]
+    assert restorable("contact_emails", prior) == [
+        {"email": "a@b.co", "label": "work", "ranking": 1}
+    ]
+    assert restorable("linkedin_data", {"id": 1}) == {"id": 1}  # any object: kept whole
