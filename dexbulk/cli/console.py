@@ -25,15 +25,16 @@ if TYPE_CHECKING:
 # The text a plain console writes itself: printable ASCII and the few symbols dexbulk's own
 # lines use, each one cell wide for rich too (tests/cli/test_console.py checks). Anything else
 # (wide or combining characters, controls, tabs, newlines) is left to rich.
-_PLAIN_TEXT = re.compile("[ -~✓✗→…]*")
+_SYMBOLS = str.maketrans("✓✗→…", "    ")
+# The patterns below are compiled on first use (re caches them).
 # rich replaces ``:name:`` with an emoji: text with two colons that close enough goes to rich.
-_EMOJI_LIKE = re.compile(r":\S*?:")
+_EMOJI_LIKE = r":\S*?:"
 # rich's markup tags (rich.markup.RE_TAGS), and the styles dexbulk's markup uses: the ones a
 # plain console knows to be valid and drops. Any other tag goes to rich, which may refuse it.
-_TAGS = re.compile(r"((\\*)\[([a-z#/@][^[]*?)])")
+_TAGS = r"((\\*)\[([a-z#/@][^[]*?)])"
 _STYLES = frozenset({"bold", "dim", "italic", "red", "green", "yellow", "cyan"})
 # rich.markup.escape's pattern: what in untrusted text would read as a tag.
-_TAG_LIKE = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])")
+_TAG_LIKE = r"(\\*)(\[[a-z#/@][^[]*?])"
 
 
 def make_console(stream: IO[str], *, no_color: bool = False, quiet: bool = False) -> Console:
@@ -133,11 +134,17 @@ class PlainConsole:
         text: str | None = objects[0]
         if markup is not False and text is not None and "[" in text:
             text = strip_markup(text)
-        if text is None or not _PLAIN_TEXT.fullmatch(text) or _EMOJI_LIKE.search(text):
+        if text is None or not _is_plain(text) or (":" in text and re.search(_EMOJI_LIKE, text)):
             return None
         if not soft_wrap and len(text) > rich_width(os.environ):
             return None  # rich would wrap it
         return text
+
+
+def _is_plain(text: str) -> bool:
+    """Printable ASCII, or one of the symbols in ``_SYMBOLS``: one cell each."""
+    text = text.translate(_SYMBOLS)
+    return text.isascii() and text.isprintable()
 
 
 def strip_markup(markup: str) -> str | None:
@@ -148,7 +155,7 @@ def strip_markup(markup: str) -> str | None:
     pieces: list[str] = []
     opened: list[str] = []
     position = 0
-    for match in _TAGS.finditer(markup):
+    for match in re.finditer(_TAGS, markup):
         full, escapes, tag = match.groups()
         start, end = match.span()
         if start > position:
@@ -176,7 +183,7 @@ def strip_markup(markup: str) -> str | None:
 
 def escape(text: str) -> str:
     """``rich.markup.escape``: ``text`` shown as it is when printed with markup on."""
-    text = _TAG_LIKE.sub(lambda m: f"{m.group(1)}{m.group(1)}\\{m.group(2)}", text)
+    text = re.sub(_TAG_LIKE, lambda m: f"{m.group(1)}{m.group(1)}\\{m.group(2)}", text)
     return text + "\\" if text.endswith("\\") and not text.endswith("\\\\") else text
 
 
