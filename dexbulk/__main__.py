@@ -6,17 +6,32 @@ import atexit
 import gc
 from collections.abc import Sequence
 
+GC_THRESHOLD = 10_000
+"""New objects between two rounds of the cycle collector during a command (Python's is 700)."""
+
 _exit_hook: list[bool] = []
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Run the dexbulk command line on ``argv`` (default: ``sys.argv[1:]``); always exits."""
+    """Run the dexbulk command line on ``argv`` (default: ``sys.argv[1:]``); always exits.
+
+    A command loads Typer, requests and dexbulk: objects that all live until the end. At
+    Python's default threshold the cycle collector searched them over and over while they were
+    loaded, ~15 ms of a one-contact ``star`` (docs/performance.md, "A fast start"); garbage is
+    still collected, in larger rounds. The threshold is put back when the command ends, for a
+    caller that goes on (tests run commands in-process).
+    """
     if not _exit_hook:
         _exit_hook.append(True)
         atexit.register(_freeze_heap)
-    from dexbulk.cli.app import run
+    threshold = gc.get_threshold()
+    gc.set_threshold(GC_THRESHOLD, *threshold[1:])
+    try:
+        from dexbulk.cli.app import run
 
-    run(argv)
+        run(argv)
+    finally:
+        gc.set_threshold(*threshold)
 
 
 def _freeze_heap() -> None:
