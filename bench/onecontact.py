@@ -7,6 +7,12 @@ Against a local sandbox with no latency, two commands run side by side, interlea
 * a minimal ``requests`` script: ``python -c`` importing requests and sending the same
   ``PUT /v1/contacts/`` with the same key, nothing else.
 
+Each round stars a contact that is not starred yet (unstarred before the timing starts), so
+every ``dexbulk star`` does all of it: reads the contact's current value, sends the PUT, writes
+and seals its journal. The script then sends its PUT for the same contact. With
+``--same-contact`` every round uses the one contact the warm-up starred, as this bench did until
+2026-12-01: ``dexbulk`` then finds nothing to change and sends no PUT (a read, no journal).
+
 Goal: the dexbulk run costs at most 1.5 x the script (the median of each). Both pay the
 interpreter, ``requests`` (with urllib3 and ssl) and the round trip; the difference is Typer,
 dexbulk's own modules and what it does around the request.
@@ -24,6 +30,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import requests
 from common import API_KEY, BIN, SandboxProcess, dexbulk_env, run_child
 
 REPO = Path(__file__).resolve().parent.parent
@@ -38,25 +45,36 @@ answer.raise_for_status()
 """
 
 
-def time_both(bin_dir: Path, workdir: Path, runs: int) -> dict[str, Any]:
+def time_both(
+    bin_dir: Path, workdir: Path, runs: int, *, same_contact: bool = False
+) -> dict[str, Any]:
     """Medians (seconds) of ``dexbulk star`` and the minimal script, from ``bin_dir``'s venv."""
     db = workdir / "dex-onecontact.sqlite3"
-    with SandboxProcess(db, 300, fresh=True) as sandbox:
-        contact = sandbox.ids()[0]
+    with SandboxProcess(db, max(300, runs + 1), fresh=True) as sandbox:
+        contacts = sandbox.ids()[: runs + 1]
+        if not same_contact:
+            unstar(sandbox.url, contacts)
         env = dexbulk_env(workdir, sandbox.url)
-        named = {
-            "dexbulk star": [str(bin_dir / "dexbulk"), "star", "--ids", contact],
-            "requests script": [str(bin_dir / "python"), "-c", MINIMAL_PUT, sandbox.url,
-                                API_KEY, contact],
-        }  # fmt: skip
-        codes = {name: run_child(argv, env=env).code for name, argv in named.items()}  # warm-up
+
+        def commands(contact: str) -> dict[str, list[str]]:
+            return {
+                "dexbulk star": [str(bin_dir / "dexbulk"), "star", "--ids", contact],
+                "requests script": [str(bin_dir / "python"), "-c", MINIMAL_PUT, sandbox.url,
+                                    API_KEY, contact],
+            }  # fmt: skip
+
+        warm_up = commands(contacts[0])
+        codes = {name: run_child(argv, env=env).code for name, argv in warm_up.items()}
         if any(codes.values()):
             raise RuntimeError(f"a one-contact command failed: exit codes {codes}")
-        walls: dict[str, list[float]] = {name: [] for name in named}
-        cpus: dict[str, list[float]] = {name: [] for name in named}
-        for _ in range(runs):
-            for name, argv in named.items():
+        walls: dict[str, list[float]] = {name: [] for name in warm_up}
+        cpus: dict[str, list[float]] = {name: [] for name in warm_up}
+        for round_ in range(runs):
+            contact = contacts[0 if same_contact else round_ + 1]
+            for name, argv in commands(contact).items():
                 child = run_child(argv, env=env, keep_stdout=False)
+                if child.code:
+                    raise RuntimeError(f"{name} failed: exit code {child.code}")
                 walls[name].append(child.wall)
                 cpus[name].append(child.cpu)
     return {
@@ -65,6 +83,17 @@ def time_both(bin_dir: Path, workdir: Path, runs: int) -> dict[str, Any]:
         "cpu": {name: statistics.median(values) for name, values in cpus.items()},
         "spread": {name: (min(values), max(values)) for name, values in walls.items()},
     }
+
+
+def unstar(url: str, contacts: list[str]) -> None:
+    """Set ``starred`` to false on ``contacts`` (untimed), so a star has something to change."""
+    for start in range(0, len(contacts), 100):
+        batch = [{"contactId": c, "data": {"starred": False}} for c in contacts[start:][:100]]
+        answer = requests.put(
+            url + "/contacts/", json=batch, headers={"Authorization": "Bearer " + API_KEY},
+            timeout=30,
+        )  # fmt: skip
+        answer.raise_for_status()
 
 
 def measure(workdir: Path, *, quick: bool) -> dict[str, Any]:
@@ -98,10 +127,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--venv", type=Path, help="the venv whose dexbulk and python to time")
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument(
+        "--same-contact", action="store_true",
+        help="star the same (already starred) contact every round: nothing to change, no PUT",
+    )  # fmt: skip
     args = parser.parse_args()
     bin_dir = args.venv / "bin" if args.venv else BIN
     with tempfile.TemporaryDirectory(prefix="dexbulk-onecontact-") as tmp:
-        figures = time_both(bin_dir, Path(tmp), args.runs)
+        figures = time_both(bin_dir, Path(tmp), args.runs, same_contact=args.same_contact)
     for row in rows(figures):
         print(" | ".join(row))
 

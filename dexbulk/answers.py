@@ -38,13 +38,13 @@ class Outcome:
 
 
 REJECT_STATUSES = frozenset({400, 404, 422})
+# The patterns below are compiled on first use (re caches them): a clean run never needs them.
 # "contact 3c90... not found", "Unknown contactId", "contacts do not exist: ...": Dex's words for
 # a batch refused for its unknown contacts are undocumented, so any of them.
-_UNKNOWN_CONTACTS = re.compile(
+_UNKNOWN_CONTACTS = (
     r"\bcontact(s|_?ids?)?\b[^.;]{0,80}?\b(not found|unknown|do(es)? not exist|doesn't exist"
     r"|don't exist|not yours)\b"
-    r"|\b(unknown|missing|nonexistent|non-existent|no such)\s+contact(s|_?ids?)?\b",
-    re.IGNORECASE,
+    r"|\b(unknown|missing|nonexistent|non-existent|no such)\s+contact(s|_?ids?)?\b"
 )
 _UNITS = r"(contacts|items|updates|records|elements|entries|objects)"
 _WHOLE = r"(request|batch|body|array|payload|list)"
@@ -52,12 +52,11 @@ _WHOLE = r"(request|batch|body|array|payload|list)"
 # "array must contain at most 100 items", "Payload too large"). A bare "max" or "limit" also
 # names a field's constraint ("job_title exceeds max length"), which splitting finds instead
 # of shrinking every later batch of the run for it.
-_SIZE_MESSAGE = re.compile(
+_SIZE_MESSAGE = (
     rf"payload|request entity|batch size|request size|body size"
     rf"|\btoo (many|large|big|long)\b.{{0,24}}\b({_UNITS}|{_WHOLE})\b"
     rf"|\b({_UNITS}|{_WHOLE})\b.{{0,24}}\btoo (many|large|big|long)\b"
-    rf"|\b(max(imum)?( of)?|at most|more than|up to|limit( of| is)?)\s+\d+\s+{_UNITS}",
-    re.IGNORECASE,
+    rf"|\b(max(imum)?( of)?|at most|more than|up to|limit( of| is)?)\s+\d+\s+{_UNITS}"
 )
 
 
@@ -169,11 +168,12 @@ class Answer:
                 return Outcome("rejected", status, None, message or "error: true", self.attempts)
             count = count if isinstance(count, int) and not isinstance(count, bool) else None
             return Outcome("ok", status, count, None, self.attempts)
-        if status == 413 or (status in (400, 422) and _SIZE_MESSAGE.search(message)):
+        about_size = status in (400, 422) and re.search(_SIZE_MESSAGE, message, re.IGNORECASE)
+        if status == 413 or about_size:
             return Outcome("too_large", status, None, message or "batch too large", self.attempts)
         if status in REJECT_STATUSES:
             # not_dex() has ruled out a 404 without Dex's envelope: this one is Dex's own.
-            unknown = status == 404 or bool(_UNKNOWN_CONTACTS.search(message))
+            unknown = status == 404 or bool(re.search(_UNKNOWN_CONTACTS, message, re.IGNORECASE))
             kind: OutcomeKind = "not_found" if unknown else "rejected"
             return Outcome(kind, status, None, message or f"HTTP {status}", self.attempts)
         message = f"HTTP {status}" + (f": {message}" if message else "")

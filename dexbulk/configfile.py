@@ -80,7 +80,8 @@ def read(path: Path, *, must_exist: bool) -> Doc | None:
         raise ConfigError(f"cannot read {show_path(path)}: {exc.strerror}") from None
     try:
         text = raw.decode("utf-8")
-        data: dict[str, Any] = _toml().loads(text)
+        # An empty file needs no parser (a third of tomllib's import is its regexes).
+        data: dict[str, Any] = _toml().loads(text) if text.strip(" \t\n") else {}
     except UnicodeDecodeError:
         raise ConfigError(f"{show_path(path)}: not valid TOML (not UTF-8 text)") from None
     except _toml().TOMLDecodeError as exc:

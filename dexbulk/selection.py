@@ -22,12 +22,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dexbulk.errors import InvalidInput
-from dexbulk.names import Named, resolve
 from dexbulk.values import quote
 from dexbulk.where import Condition, Op, instant
 
 if TYPE_CHECKING:
     from dexbulk.dex import Dex
+    from dexbulk.names import Named
 
 Contact = dict[str, Any]
 
@@ -165,6 +165,8 @@ def select_contacts(
     checks everything here (a way to check what Dex's filter gives). Raises InvalidInput for a
     tag or group that does not exist or is ambiguous, ApiError when Dex cannot be read.
     """
+    from dexbulk.names import resolve  # only a selection by tag or group needs it
+
     reads_before = dex.reads
     tags = [resolve(dex, "tag", name) for name in criteria.tags]
     groups = [resolve(dex, "group", name) for name in criteria.groups]

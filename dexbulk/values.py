@@ -99,8 +99,9 @@ def _expect(path: str, expected: str, value: object) -> InvalidInput:
 
 # -- rules for text (the same whether it came from FIELD=VALUE or a JSON string) -----------------
 
-_DATE_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
-_DATETIME_RE = re.compile(
+# Compiled on first use (re caches them): only date fields need them.
+_DATE_RE = r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
+_DATETIME_RE = (
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[Tt ]([0-9]{2}):([0-9]{2})"
     r"(?::([0-9]{2})(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}(?::?[0-9]{2})?)?)?"
 )
@@ -108,7 +109,7 @@ _TRUE, _FALSE = {"true", "yes", "1", "on"}, {"false", "no", "0", "off"}
 
 
 def _parse_date(text: str, path: str) -> str:
-    match = _DATE_RE.fullmatch(text.strip())
+    match = re.fullmatch(_DATE_RE, text.strip())
     try:
         if match:
             return dt.date(*map(int, match.groups())).isoformat()
@@ -119,7 +120,7 @@ def _parse_date(text: str, path: str) -> str:
 
 def _parse_datetime(text: str, path: str) -> str:
     """ISO 8601 → ``YYYY-MM-DDTHH:MM:SS[.fff]Z``; no offset means UTC, a bare date is midnight."""
-    match = _DATETIME_RE.fullmatch(text.strip())
+    match = re.fullmatch(_DATETIME_RE, text.strip())
     try:
         if match:
             year, month, day, hour, minute, second, fraction, offset = match.groups()

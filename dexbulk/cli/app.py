@@ -11,7 +11,6 @@ from typing import Annotated, Any
 import typer
 
 from dexbulk import __version__
-from dexbulk.cli import admin, ls, membership, runs, undo, update
 from dexbulk.cli.errors import EXIT_CODES_EPILOG
 from dexbulk.cli.help import DexbulkCommand, DexbulkGroup
 from dexbulk.cli.options import RUNS_PANEL, TOOLS_PANEL, UPDATE_PANEL
@@ -39,8 +38,9 @@ def main(
     """
 
 
-def build(*, sandbox: bool = True) -> typer.Typer:
-    """The app with every command; ``sandbox=False`` leaves out ``dexbulk sandbox``.
+def build(*, sandbox: bool = True, only: str | None = None) -> typer.Typer:
+    """The app with every command; ``sandbox=False`` leaves out ``dexbulk sandbox``, ``only``
+    names the one command (or group) to register and import the module of.
 
     Only ``dexbulk sandbox`` needs the sandbox's flag table, from which its options are made:
     a twentieth of a one-contact ``star``'s time went into importing and turning it into
@@ -56,29 +56,76 @@ def build(*, sandbox: bool = True) -> typer.Typer:
         cls=DexbulkGroup,
     )
     app.callback()(main)
-    _register(app, sandbox=sandbox)
+    _register(app, sandbox=sandbox, only=only)
     return app
 
 
-def _register(app: typer.Typer, *, sandbox: bool) -> None:
-    """Every command, in the order ``dexbulk --help`` lists them within each panel."""
-    update.register(app)
+MEMBERSHIP = frozenset({"tag", "group", "tags", "groups"})
+"""The commands ``cli/membership.py`` declares."""
+NOT_UPDATE = MEMBERSHIP | frozenset(
+    {"ls", "fields", "resume", "retry", "undo", "sandbox", "demo", "runs", "auth", "config"}
+)
+"""The commands and groups ``cli/update.py`` does not declare; it declares all the others."""
+
+
+def _register(app: typer.Typer, *, sandbox: bool, only: str | None = None) -> None:
+    """Every command, in the order ``dexbulk --help`` lists them within each panel; or only the
+    one named ``only``, importing no other command's module."""
+
+    def wanted(name: str) -> bool:
+        return only is None or only == name
+
+    if only is None or only not in NOT_UPDATE:
+        from dexbulk.cli.update import register
+
+        register(app)
     tool: dict[str, Any] = {"cls": DexbulkCommand, "rich_help_panel": TOOLS_PANEL}
-    membership.register(app, UPDATE_PANEL)
-    app.command("ls", cls=DexbulkCommand, rich_help_panel=UPDATE_PANEL, epilog=EXIT_CODES_EPILOG)(
-        ls.ls
-    )
-    app.command("fields", **tool)(admin.fields_)
     run: dict[str, Any] = {**tool, "rich_help_panel": RUNS_PANEL, "epilog": EXIT_CODES_EPILOG}
-    app.command("resume", **run)(runs.resume)
-    app.command("retry", **run)(runs.retry)
-    app.command("undo", **run)(undo.undo)
-    if sandbox:
-        app.command("sandbox", **tool)(admin.sandbox_command())
-    app.command("demo", **tool)(admin.demo)
-    app.add_typer(runs.runs_app(), name="runs", rich_help_panel=RUNS_PANEL)
-    app.add_typer(admin.auth_app(), name="auth", rich_help_panel=TOOLS_PANEL)
-    app.add_typer(admin.config_app(), name="config", rich_help_panel=TOOLS_PANEL)
+    if only is None or only in MEMBERSHIP:
+        from dexbulk.cli.membership import register as register_membership
+
+        register_membership(app, UPDATE_PANEL)
+    if wanted("ls"):
+        from dexbulk.cli.ls import ls
+
+        listing = {**run, "rich_help_panel": UPDATE_PANEL}
+        app.command("ls", **listing)(ls)
+    if wanted("fields"):
+        from dexbulk.cli.admin import fields_
+
+        app.command("fields", **tool)(fields_)
+    if wanted("resume"):
+        from dexbulk.cli.runs import resume
+
+        app.command("resume", **run)(resume)
+    if wanted("retry"):
+        from dexbulk.cli.runs import retry
+
+        app.command("retry", **run)(retry)
+    if wanted("undo"):
+        from dexbulk.cli.undo import undo
+
+        app.command("undo", **run)(undo)
+    if sandbox and wanted("sandbox"):
+        from dexbulk.cli.admin import sandbox_command
+
+        app.command("sandbox", **tool)(sandbox_command())
+    if wanted("demo"):
+        from dexbulk.cli.admin import demo
+
+        app.command("demo", **tool)(demo)
+    if wanted("runs"):
+        from dexbulk.cli.runs import runs_app
+
+        app.add_typer(runs_app(), name="runs", rich_help_panel=RUNS_PANEL)
+    if wanted("auth"):
+        from dexbulk.cli.admin import auth_app
+
+        app.add_typer(auth_app(), name="auth", rich_help_panel=TOOLS_PANEL)
+    if wanted("config"):
+        from dexbulk.cli.admin import config_app
+
+        app.add_typer(config_app(), name="config", rich_help_panel=TOOLS_PANEL)
 
 
 _whole: typer.Typer | None = None
@@ -109,13 +156,14 @@ def _app_for(args: Sequence[str]) -> typer.Typer:
 
     Typer builds a click command, parameter by parameter, for every registered command before
     it runs one: a third of the time a one-contact ``star`` spent in Python outside imports
-    (bench/onecontact.py). Help, a bare ``dexbulk`` and an unknown name get the whole app, so
-    they list every command or suggest the nearest.
+    (bench/onecontact.py); and each command's module imports what it needs. Help, a bare
+    ``dexbulk`` and an unknown name get the whole app, so they list every command or suggest
+    the nearest.
     """
     name = next((arg for arg in args if not arg.startswith("-")), None)
     if name is None or name == "sandbox":
         return _whole_app()
-    one = build(sandbox=False)
+    one = build(sandbox=False, only=name)
     one.registered_commands = [info for info in one.registered_commands if info.name == name]
     one.registered_groups = [info for info in one.registered_groups if info.name == name]
     if not one.registered_commands and not one.registered_groups:

@@ -36,7 +36,6 @@ if TYPE_CHECKING:
     from dexbulk.dex import Dex
     from dexbulk.settings import Settings
 from dexbulk.cli.process import interrupts, log_requests
-from dexbulk.describe import describe
 from dexbulk.engine import RunResult, SendOptions
 from dexbulk.journal import JournalError
 
@@ -270,6 +269,8 @@ def send_plan(
             plan = checked.plan
         if output.dry_run or files is None:
             # The complete plan (every contact) only where it is printed whole: --json.
+            from dexbulk.describe import describe
+
             document = describe(plan, target.options, target.api_url, complete=output.json)
             if checked is not None and checked.preview is not None:
                 document["preview"] = checked.preview.to_json()

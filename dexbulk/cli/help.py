@@ -32,8 +32,9 @@ DEFAULT_PANEL, ARGUMENTS_PANEL, COMMANDS_PANEL = "Options", "Arguments", "Comman
 MAX_WIDTH, TERM_COLUMN, MIN_HELP_COLUMN = 100, 28, 30
 SEPARATOR = " · "
 
-_TAG = re.compile(r"(?<!\\)\[(/?)([a-z#@][^\[\]]*)?\]")
-_LIST_PARAGRAPH = re.compile(r"([A-Z][\w ]{0,30}):\s+(.*)", re.DOTALL)
+# Compiled on first use (re caches them): a command that runs draws no help.
+_TAG = r"(?<!\\)\[(/?)([a-z#@][^\[\]]*)?\]"
+_LIST_PARAGRAPH = r"([A-Z][\w ]{0,30}):\s+(.*)"
 
 
 # -- markup -----------------------------------------------------------------------------------
@@ -49,7 +50,7 @@ def markup(text: str | None, bold: tuple[str, str] = ("", "")) -> str:
     out: list[str] = []
     opened: list[str] = []
     pos = 0
-    tags = list(_TAG.finditer(text))
+    tags = list(re.finditer(_TAG, text))
     closers = {m.group(2) or "" for m in tags if m.group(1)}
     for match in tags:
         closing, name = bool(match.group(1)), match.group(2) or ""
@@ -232,7 +233,7 @@ def _write_paragraph(formatter: Any, paragraph: str, bold: tuple[str, str]) -> N
             for item in items:
                 formatter.write_text(_nobreak(item))
         return
-    listed = _LIST_PARAGRAPH.fullmatch(paragraph)
+    listed = re.fullmatch(_LIST_PARAGRAPH, paragraph, re.DOTALL)
     if listed and SEPARATOR in listed.group(2):
         pairs = [item.strip().partition(" ") for item in listed.group(2).split(SEPARATOR)]
         with formatter.section(_b(listed.group(1), bold)):

@@ -1,33 +1,35 @@
-"""Rendering for people (rich, on stderr) and for scripts (JSON documents, on stdout).
+"""Rendering for people (on stderr) and for scripts (JSON documents, on stdout).
 
-Every function takes the ``Console`` to draw on, so tests pass one that writes to a StringIO.
-Text that comes from Dex or from the user (error messages, commands, URLs, names) is never read
-as rich markup (a message such as "invalid value [/]" would otherwise raise MarkupError and lose
-the summary of a run that has already been sent), and never reaches a terminal with its control
-characters: the functions here escape it (:func:`dexbulk.text.printable`) before it is laid
-out, and :class:`SafeConsole` escapes whatever else would slip through.
+Every function takes the console to draw on (:func:`dexbulk.cli.console.make_console`: rich on
+a terminal, plain text when stderr is a file or a pipe), so tests pass one that writes to a
+StringIO. Text that comes from Dex or from the user (error messages, commands, URLs, names) is
+never read as rich markup (a message such as "invalid value [/]" would otherwise raise
+MarkupError and lose the summary of a run that has already been sent), and never reaches a
+terminal with its control characters: the functions here escape it
+(:func:`dexbulk.text.printable`) before it is laid out, and the console escapes whatever else
+would slip through (:class:`dexbulk.cli.safeconsole.SafeConsole`).
 
 A clean run answers in one line; the full table is for runs where something went wrong, ``-v``,
 and large runs. Tables (``runs``, ``fields``) are drawn by :mod:`dexbulk.cli.tables`, the
-dry-run plan by :mod:`dexbulk.cli.dryrun`.
+dry-run plan by :mod:`dexbulk.cli.dryrun`. rich is imported only where it draws: a clean run
+piped or logged prints its line without it.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
 
-from rich.console import Console, ConsoleOptions, RenderableType
-from rich.markup import escape
-from rich.segment import Segment
-from rich.table import Table
-
+from dexbulk.cli import console as consoles
+from dexbulk.cli.console import escape
 from dexbulk.engine import JOURNAL_FAILED
-from dexbulk.text import escape_json_text, has_controls, printable
+from dexbulk.text import escape_json_text, printable
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from dexbulk.engine import RunResult
     from dexbulk.fields import Field
     from dexbulk.journal import RunState
@@ -45,27 +47,10 @@ PAST_TENSE = {"star": "Starred", "unstar": "Unstarred", "archive": "Archived",
 """What a command did, for the one-line summary; every other command "Updated" contacts."""
 
 
-class SafeConsole(Console):
-    """A console that never writes a control character it did not make itself.
-
-    rich's own escape codes (colours, cursor moves) are kept; text segments with C0/C1 controls
-    in them (from a renderable that was not escaped first) are shown escaped instead.
-    """
-
-    def render(
-        self, renderable: RenderableType, options: ConsoleOptions | None = None
-    ) -> Iterable[Segment]:
-        """rich's rendering, with control characters in text made visible."""
-        for segment in super().render(renderable, options):
-            if segment.control is None and has_controls(segment.text):
-                yield Segment(printable(segment.text), segment.style)
-            else:
-                yield segment
-
-
 def make_console(stream: IO[str], *, no_color: bool = False, quiet: bool = False) -> Console:
-    """A console for human output; ``NO_COLOR`` is honoured by rich itself."""
-    return SafeConsole(file=stream, no_color=no_color or None, highlight=False, quiet=quiet)
+    """The console for people on ``stream``: rich on a terminal, plain text on a file or a
+    pipe (:func:`dexbulk.cli.console.make_console` chooses)."""
+    return consoles.make_console(stream, no_color=no_color, quiet=quiet)
 
 
 def write_json(stream: IO[str], document: object) -> None:
@@ -177,6 +162,8 @@ def elapsed(seconds: float) -> str:
 
 def render_summary(console: Console, result: RunResult) -> None:
     """The end-of-run table, the failures (first few) and any notes."""
+    from rich.table import Table
+
     s = result.summary()
     table = Table(title="dexbulk summary", show_header=False, title_justify="left")
     rows = [

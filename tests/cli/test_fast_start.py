@@ -36,6 +36,11 @@ def test_a_command_line_builds_only_the_command_it_names(args: list[str], kept: 
     assert names(app) == ALL_NAMES, "the app itself keeps every command"
 
 
+@pytest.mark.parametrize("name", sorted(ALL_NAMES - {"sandbox"}))
+def test_every_command_alone_is_the_one_of_the_whole_app(name: str) -> None:
+    assert names(_app_for([name, "--json"])) == {name}
+
+
 @pytest.mark.parametrize(
     "args", [[], ["--help"], ["-h"], ["--version"], ["nope"], ["stars", "--ids", "x"]]
 )
@@ -82,3 +87,23 @@ def test_only_dexbulk_sandbox_loads_the_sandboxs_flag_table() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "sandbox" in ALL_NAMES
+
+
+@pytest.mark.parametrize(
+    ("args", "unwanted"),
+    [
+        (["star", "--ids", "x"], ["dexbulk.cli.ls", "dexbulk.cli.runs", "dexbulk.cli.admin"]),
+        (["runs"], ["dexbulk.cli.update", "dexbulk.cli.ls", "dexbulk.cli.admin"]),
+        (["ls"], ["dexbulk.cli.update", "dexbulk.cli.runs", "dexbulk.cli.admin"]),
+    ],
+)
+def test_a_command_imports_no_other_commands_module(args: list[str], unwanted: list[str]) -> None:
+    code = (
+        "import sys, typer.main\n"
+        "from dexbulk.cli.app import _app_for\n"
+        f"typer.main.get_command(_app_for({args!r}))\n"
+        f"print(*[m for m in {unwanted!r} if m in sys.modules])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [], f"{args[0]} imported {done.stdout.strip()}"

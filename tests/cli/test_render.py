@@ -7,9 +7,11 @@ import json
 
 import pytest
 from rich.console import Console
+from rich.table import Table
 
 from dexbulk.batches import ContactResult, ContactState
 from dexbulk.cli import render
+from dexbulk.cli.safeconsole import SafeConsole
 from dexbulk.engine import RunResult
 
 A = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
@@ -151,7 +153,7 @@ def test_the_console_escapes_whatever_text_was_not_escaped_first() -> None:
     out = io.StringIO()
     con = render.make_console(out)
     con.print(f"name: {HOSTILE}\x9b2J", markup=False)
-    con.print(render.Table("a", title=f"t{HOSTILE}"))
+    con.print(Table("a", title=f"t{HOSTILE}"))
     text = out.getvalue()
     assert "\x1b" not in text
     assert "\x9b" not in text
@@ -160,7 +162,7 @@ def test_the_console_escapes_whatever_text_was_not_escaped_first() -> None:
 
 def test_the_console_keeps_its_own_colours_on_a_terminal() -> None:
     out = io.StringIO()
-    con = render.SafeConsole(file=out, force_terminal=True, color_system="standard")
+    con = SafeConsole(file=out, force_terminal=True, color_system="standard")
     con.print("[red]red[/red] " + HOSTILE, highlight=False)
     text = out.getvalue()
     assert text.startswith("\x1b[31mred\x1b[0m "), repr(text)
