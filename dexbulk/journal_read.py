@@ -30,8 +30,9 @@ FORMAT = 3
 """Journals written since the plan is sealed; older ones have no ``format`` in ``start``.
 Since format 3 the seal also covers what the start record says is sent to every contact."""
 
-SEALED_START = ("patch", "channel", "labels", "undo_of")
-"""The start record's fields that decide what is sent: a hand-edited one breaks the seal."""
+SEALED_START = ("patch", "channel", "labels", "undo_of", "api_url")
+"""The start record's fields that decide what is sent, and where: a hand-edited one breaks the
+seal (an edited URL would get the key when resumed)."""
 
 
 def sealed_start(start: dict[str, Any]) -> bytes:

@@ -44,12 +44,7 @@ def resolve(dex: Dex, kind: str, name: str, *, label: str | None = None) -> Name
     if uuid is not None:
         return _by_id(search, kind, uuid, said)
     found = search(name)
-    wanted = name.strip().casefold()
-    exact = {
-        str(item.get("id", "")).lower(): item
-        for item in found
-        if str(item.get("name", "")).strip().casefold() == wanted and item.get("id")
-    }
+    exact = _exact(found, name)
     if len(exact) == 1:
         ((item_id, item),) = exact.items()
         return Named(item_id, str(item.get("name")))
@@ -62,6 +57,27 @@ def resolve(dex: Dex, kind: str, name: str, *, label: str | None = None) -> Name
     close = _close_names(search, name, found)
     maybe = f" (did you mean {', '.join(quote(n) for n in close)}?)" if close else ""
     raise UnknownName(f"{said}: no such {kind} in Dex{maybe}")
+
+
+def find_exact(dex: Dex, kind: str, name: str) -> Named | None:
+    """The one tag or group named ``name`` (ignoring case) if there is one: a single search,
+    for a check just before creating one (``--create``)."""
+    search = dex.search_tags if kind == "tag" else dex.search_groups
+    exact = _exact(search(name), name)
+    if len(exact) != 1:
+        return None
+    ((item_id, item),) = exact.items()
+    return Named(item_id, str(item.get("name")))
+
+
+def _exact(found: list[Item], name: str) -> dict[str, Item]:
+    """The items of a search named exactly ``name``, ignoring case and surrounding spaces."""
+    wanted = name.strip().casefold()
+    return {
+        str(item.get("id", "")).lower(): item
+        for item in found
+        if str(item.get("name", "")).strip().casefold() == wanted and item.get("id")
+    }
 
 
 def _by_id(search: Callable[[str], list[Item]], kind: str, uuid: str, said: str) -> Named:

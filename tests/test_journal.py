@@ -372,7 +372,7 @@ def test_the_plan_is_sealed_with_its_count_and_checksum(tmp_path: Path) -> None:
     assert seal["count"] == 2500
     start = json.loads(lines[0])
     covered = json.dumps(
-        {k: start[k] for k in ("patch", "channel", "labels", "undo_of")},
+        {k: start[k] for k in ("patch", "channel", "labels", "undo_of", "api_url")},
         sort_keys=True, separators=(",", ":"),
     ).encode()  # fmt: skip
     assert seal["sha256"] == hashlib.sha256(covered + b"".join(lines[1:-1])).hexdigest()
@@ -381,7 +381,12 @@ def test_the_plan_is_sealed_with_its_count_and_checksum(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("field", "forged"),
-    [("patch", {"company": "Evil"}), ("labels", {"x": "y"}), ("undo_of", "20261201-x")],
+    [
+        ("patch", {"company": "Evil"}),
+        ("labels", {"x": "y"}),
+        ("undo_of", "20261201-x"),
+        ("api_url", "https://evil.example/v1"),
+    ],
 )
 def test_a_start_record_edited_by_hand_breaks_the_seal(
     tmp_path: Path, field: str, forged: object

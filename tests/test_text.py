@@ -78,3 +78,14 @@ def test_escape_json_text_writes_lone_surrogates_as_unicode_escapes() -> None:
     assert escaped == '{"company": "a\\udc9b", "name": "\U0001f600"}'
     assert escaped.encode("utf-8")  # every stream can write it
     assert json.loads(escaped) == {"company": "a\udc9b", "name": "\U0001f600"}
+
+
+@pytest.mark.parametrize("char", ["\u200b", "\u200e", "\u200f", "\u061c", "\u2028", "\u2029"])
+def test_invisible_marks_that_make_names_look_alike_are_escaped(char: str) -> None:
+    assert printable(f"Ana{char}") == f"Ana\\u{ord(char):04x}"
+    assert escape_json_text(f'"Ana{char}"') == f'"Ana\\u{ord(char):04x}"'
+
+
+def test_zero_width_joiners_of_emoji_stay() -> None:
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+    assert printable(family) == family

@@ -113,6 +113,7 @@ def _resolve(
 ) -> tuple[list["Named"], list[str]]:
     """Each name's tag or group; with ``create``, stand-ins for the names nobody has yet."""
     from dexbulk.names import Named, UnknownName, resolve
+    from dexbulk.values import normalize_uuid
 
     targets: list[Named] = []
     missing: list[str] = []
@@ -121,8 +122,13 @@ def _resolve(
         try:
             targets.append(resolve(client.dex, kind, name, label=kind))
         except UnknownName as exc:
-            if not create:
+            looks_like_id = normalize_uuid(name) is not None
+            if not create or looks_like_id:
+                # A name shaped like an ID is always looked up as an ID: created, it could
+                # never be found by its name again.
                 hint = f"--create makes a new {kind} named {name!r}" if add else exc.hint
+                if looks_like_id:
+                    hint = f"a {kind} name cannot look like an ID; give its name instead"
                 raise InvalidInput(exc.message, hint=hint) from None
             targets.append(Named(NEW_ID.format(len(missing) + 1), name))
             missing.append(name)
@@ -132,17 +138,19 @@ def _resolve(
 def _create(client: "Client", kind: str, missing: list[str], console: Any) -> dict[str, str]:
     """Create the missing tags or groups, once the run is confirmed: stand-in key → real key."""
     from dexbulk.errors import ApiError
-    from dexbulk.names import UnknownName, resolve
+    from dexbulk.names import find_exact
     from dexbulk.text import printable
     from dexbulk.values import normalize_uuid
 
     create = client.dex.create_tag if kind == "tag" else client.dex.create_group
     renamed: dict[str, str] = {}
     for number, name in enumerate(missing, 1):
-        try:  # made meanwhile (another run, the app)? Then use it rather than make a twin.
-            made_id: str | None = resolve(client.dex, kind, name, label=kind).id
-            said = "found"
-        except UnknownName:
+        # Made meanwhile (another run, the app)? Then use it rather than make a twin. One
+        # search, just before creating: Dex has no create-if-absent, so the window stays small.
+        found = find_exact(client.dex, kind, name)
+        made_id: str | None = found.id if found is not None else None
+        said = "found"
+        if found is None:
             made = create(name)
             answered = made.get("id")
             made_id = normalize_uuid(answered) if isinstance(answered, str) else None

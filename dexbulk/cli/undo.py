@@ -104,8 +104,8 @@ def _undo(
             elsewhere = f"; sending to {target.api_url} ({origin}), not the run's {journaled}"
         console.print(
             f"undoing run {run.run_id}: {printable(str(summary['command']))} "
-            f"({summary['updated']:,} contacts updated{also}, started {summary['at']})"
-            + printable(elsewhere),
+            f"({summary['updated']:,} contact{'' if summary['updated'] == 1 else 's'} updated"
+            f"{also}, started {summary['at']})" + printable(elsewhere),
             markup=False,
             soft_wrap=True,
         )

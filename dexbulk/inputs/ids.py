@@ -168,13 +168,18 @@ def _sniff(first: str) -> str:
     return "lines"
 
 
+_ID_HEADERS = frozenset(re.sub(r"[\s_-]+", "", k).lower() for k in ID_KEYS)
+
+
 def _one_json_string(text: str) -> bool:
     """Whether a line is one JSON string (``"3c90…"``, JSON Lines of IDs), not a CSV header
     whose cells are quoted (``"First Name","Contact ID"``, as many exports write them)."""
     try:
-        return isinstance(json.loads(text), str)
+        value = json.loads(text)
     except ValueError:
         return False
+    # A lone quoted header ("Contact ID", "id") is a one-column CSV, not JSON Lines of IDs.
+    return isinstance(value, str) and header_key(value) not in _ID_HEADERS
 
 
 def _plain_lines(lines: Iterable[str], name: str, start: int, id_key: str | None) -> Iterator[str]:
@@ -183,7 +188,7 @@ def _plain_lines(lines: Iterable[str], name: str, start: int, id_key: str | None
         text = line.split("#", 1)[0].strip()  # '#' never occurs in a UUID: the rest is a comment
         if not text:
             continue
-        if number == start and header_key(text) in headers:
+        if number == start and header_key(text.strip('"')) in headers:
             continue  # a one-column CSV whose header has no comma to give it away
         yield _checked(text, f"{name} line {number}")
 

@@ -299,3 +299,17 @@ def test_create_with_two_spellings_of_one_name_makes_one_tag(
     assert result.code == 0, result
     assert [name for name in named(api, "tag") if name.casefold() == "summit"] == ["Summit"]
     assert holders(api, "tag", "Summit") == set(ids)
+
+
+def test_a_name_shaped_like_an_id_is_never_created(
+    sandbox: Sandbox, dexbulk: Dexbulk, tmp_path: Path
+) -> None:
+    """Created, a tag named like an ID could never be found by its name again."""
+    api = sandbox()
+    ids = sorted(c["id"] for c in book(api))[:2]
+    tags = named(api, "tag")
+    result = dexbulk("tag", "add", ids[0], "--create", "--from", write_ids(tmp_path / "i", ids),
+                     api=api)  # fmt: skip
+    assert result.code == 2, result
+    assert "hint: a tag name cannot look like an ID; give its name instead" in result.stderr
+    assert named(api, "tag") == tags

@@ -466,3 +466,8 @@ def test_json_lines_of_quoted_ids_are_still_json_lines() -> None:
 
 
 QUOTED_ID = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
+
+
+@pytest.mark.parametrize("header", ['"Contact ID"', '"id"', '"contactId"'])
+def test_a_lone_quoted_id_header_is_a_one_column_csv(header: str) -> None:
+    assert read(f"{header}\n{QUOTED_ID}\n") == [QUOTED_ID]
