@@ -36,7 +36,7 @@ def measure(workdir: Path, *, quick: bool) -> dict[str, Any]:
     help_run = run_child([DEXBULK, "--help"], env=env, keep_stdout=False)
     runs = {}
     for count in SIZES:
-        argv = [DEXBULK, "set", "company=X", "--dry-run", "--json"]
+        argv = [DEXBULK, "set", "company=X", "--dry-run", "--json", "--no-read"]
         child = run_child(argv, env=env, stdin=ids_file(workdir, count))
         if child.code != 0 or child.json()["selected"] != count:
             raise RuntimeError(f"dry run of {count} IDs failed ({child.code})")
