@@ -13,9 +13,8 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
-from typing import IO, TYPE_CHECKING, Any, TextIO
+from typing import IO, TYPE_CHECKING, TextIO
 
-from dexbulk.batches import ContactResult, ContactState
 from dexbulk.cli.options import GuardArgs, OutputArgs, SendArgs
 from dexbulk.errors import (
     ApiError,
@@ -233,7 +232,9 @@ def send_plan(
             return client
 
         # Opened before anything is read or sent, so a bad path costs no request.
-        files = None if output.dry_run else _Files(scope, output, env)
+        from dexbulk.cli.outputs import OutputFiles
+
+        files = None if output.dry_run else OutputFiles(scope, output, env)
         report: Mapping[str, object] = {}
         if not isinstance(plan, Plan):
             made = plan(open_client())
@@ -287,7 +288,9 @@ def send_plan(
                     render_preview(console, checked.preview)
             return ExitCode.OK
         if prepare is not None:
-            plan, checked = _prepared(plan, checked, prepare())
+            from dexbulk.cli.outputs import rekeyed
+
+            plan, checked = rekeyed(plan, checked, prepare())
         try:
             result = _execute(plan, open_client(), output, env, console, resume_of, checked)
         except (AuthRefused, JournalError) as exc:
@@ -313,29 +316,6 @@ def send_plan(
     return result.exit_code
 
 
-def _prepared(
-    plan: Plan, checked: Checked | None, renamed: Mapping[str, str]
-) -> tuple[Plan, Checked | None]:
-    """``plan`` (and its preview) with the stand-in keys ``renamed``."""
-    from dataclasses import replace
-
-    from dexbulk.plan import Update
-
-    def rekey(data: Mapping[str, Any]) -> dict[str, Any]:
-        return {renamed.get(key, key): value for key, value in data.items()}
-
-    patch = rekey(plan.patch) if plan.patch is not None else None
-    updates = [
-        Update(u.contact_id, patch if patch is not None else rekey(u.data)) for u in plan.updates
-    ]
-    labels = {renamed.get(k, k): v for k, v in plan.labels.items()}
-    plan = replace(plan, updates=updates, patch=patch, labels=labels)
-    if checked is not None:
-        preview = checked.preview.rekeyed(renamed) if checked.preview is not None else None
-        checked = replace(checked, plan=plan, preview=preview)
-    return plan, checked
-
-
 def warn_foreign_host(stderr: IO[str], api_url: str) -> None:
     """One line on stderr when the key is about to go to a host that is not Dex's (even with
     --quiet: it is about where the key goes)."""
@@ -350,44 +330,6 @@ def _not_sent_because(exc: ApiError) -> str:
     if isinstance(exc, AuthRefused):
         return "not sent: authentication refused"
     return f"not sent: reading current values failed ({exc.message})"
-
-
-class _Files:
-    """``--results`` and ``--failed-to``, opened at once and written when the run is over."""
-
-    def __init__(self, scope: ExitStack, output: OutputArgs, env: Env) -> None:
-        self.results = _open_output(scope, output.results, env)
-        self.failed = _open_output(scope, str(output.failed_to) if output.failed_to else None, env)
-
-    def write(self, result: RunResult) -> None:
-        from dexbulk.cli import render
-
-        if self.results is not None:
-            render.write_results(self.results, result)
-        if self.failed is not None:
-            render.write_failed_ids(self.failed, result)
-
-    def write_unsent(self, plan: Plan, status: int | None, reason: str) -> None:
-        """Every contact of ``plan`` as not sent, for ``reason``."""
-        unsent = [
-            ContactResult(u.contact_id, ContactState.NOT_SENT, status, reason, 0)
-            for u in plan.updates
-        ]
-        self.write(RunResult(None, plan.total, plan.duplicates, unsent))
-
-
-def _open_output(files: ExitStack, path: str | None, env: Env) -> IO[str] | None:
-    """Open an output file before anything is sent, so a bad path costs no request."""
-    if path is None:
-        return None
-    if path == "-":
-        return env.stdout
-    try:
-        # Contact data: created readable by the user only (an existing file keeps its mode).
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        return files.enter_context(os.fdopen(fd, "w", encoding="utf-8"))
-    except OSError as exc:
-        raise InvalidInput(f"{path}: cannot write ({exc.strerror})") from None
 
 
 def _execute(
