@@ -16,6 +16,7 @@ import pytest
 
 from dexbulk import membership
 from tests.e2e.conftest import Result, SandboxApi
+from tests.e2e.faults import snapshot
 
 Sandbox = Callable[..., SandboxApi]
 Dexbulk = Callable[..., Result]
@@ -23,15 +24,7 @@ Dexbulk = Callable[..., Result]
 
 def book(api: SandboxApi) -> list[dict[str, Any]]:
     """Every contact, read straight from the sandbox (not through dexbulk)."""
-    found: list[dict[str, Any]] = []
-    cursor = None
-    while True:
-        params = {"cursor": cursor} if cursor else {}
-        data = api.http.get(f"{api.url}/contacts", params=params, timeout=10).json()["data"]
-        found.extend(data["items"])
-        cursor = data.get("nextCursor")
-        if not cursor:
-            return found
+    return list(snapshot(api).values())
 
 
 def holders(api: SandboxApi, kind: str, name: str) -> set[str]:
