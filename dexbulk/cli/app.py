@@ -148,7 +148,37 @@ def __getattr__(name: str) -> typer.Typer:
 def run(argv: Sequence[str] | None = None) -> None:
     """The console script: run the app on ``argv`` (default ``sys.argv[1:]``); always exits."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if args == ["--version"]:
+        # Building 28 commands' options to print one line would double its time.
+        print(f"dexbulk {__version__}")
+        sys.exit(0)
     _app_for(args)(args=args, prog_name="dexbulk")
+
+
+def _listing() -> typer.Typer:
+    """The whole app for ``dexbulk --help`` (and a bare ``dexbulk``), which lists commands by
+    name and summary only: each command's callback is swapped for one without parameters
+    that has its docstring, so Typer does not build 500 options to print 30 lines."""
+    app = build()
+
+    def stubbed(infos: Sequence[Any]) -> None:
+        for info in infos:
+            callback = info.callback
+            if callback is None:
+                continue
+
+            def stub() -> None:  # never called: the listing only reads the docstring
+                """"""
+
+            stub.__doc__ = callback.__doc__
+            stub.__name__ = callback.__name__
+            info.callback = stub
+
+    stubbed(app.registered_commands)
+    for group in app.registered_groups:
+        if group.typer_instance is not None:
+            stubbed(group.typer_instance.registered_commands)
+    return app
 
 
 def _app_for(args: Sequence[str]) -> typer.Typer:
@@ -161,6 +191,8 @@ def _app_for(args: Sequence[str]) -> typer.Typer:
     the nearest.
     """
     name = next((arg for arg in args if not arg.startswith("-")), None)
+    if name is None and set(args) <= {"--help", "-h"}:
+        return _listing()
     if name is None or name == "sandbox":
         return _whole_app()
     one = build(sandbox=False, only=name)

@@ -6,7 +6,8 @@ import getpass
 
 from rich.markup import escape
 
-from dexbulk.cli.context import Env, warn_foreign_host
+from dexbulk.cli.context import warn_foreign_host
+from dexbulk.cli.env import Env
 from dexbulk.configfile import show_path
 from dexbulk.credentials import (
     delete_api_key,

@@ -15,7 +15,8 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
-from dexbulk.cli.context import Env, send_plan
+from dexbulk.cli.context import send_plan
+from dexbulk.cli.env import Env
 from dexbulk.cli.options import OutputArgs, SendArgs
 from dexbulk.engine import SendOptions
 from dexbulk.errors import ExitCode

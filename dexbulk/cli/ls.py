@@ -12,7 +12,7 @@ from typing import IO, Annotated, Any
 
 import typer
 
-from dexbulk.cli.context import Env, connect
+from dexbulk.cli.env import Env
 from dexbulk.cli.options import (
     OUTPUT_PANEL,
     NoColorFlag,
@@ -23,7 +23,6 @@ from dexbulk.cli.options import (
     selection_options,
 )
 from dexbulk.errors import ExitCode, InvalidInput
-from dexbulk.inputs.sheets import EXPORT_MARK
 from dexbulk.text import escape_json_text, printable
 
 FORMATS = ("table", "ids", "csv", "jsonl", "json")
@@ -77,6 +76,7 @@ def ls(
 
     Example: [bold]dexbulk ls --tag investor --where company=OldCo[/bold]  ·  [bold]dexbulk ls --where company=OldCo --format csv --columns full_name,company,job_title > people.csv[/bold]  ·  [bold]dexbulk ls --tag investor | dexbulk set company=NewCo[/bold]
     """
+    from dexbulk.cli.context import connect
     from dexbulk.cli.render import make_console
     from dexbulk.cli.selecting import choose
     from dexbulk.cli.selecting import select as read_selection
@@ -145,6 +145,8 @@ def write(
         items = [_pick(c, columns) for c in contacts]
         stream.write(escape_json_text(json.dumps(items, indent=2, ensure_ascii=False)) + "\n")
     elif fmt == "csv":
+        from dexbulk.inputs.sheets import EXPORT_MARK
+
         writer = csv.writer(stream, lineterminator="\n")
         names = tuple(columns or DEFAULT_COLUMNS)
         # The mark of an export: 'apply' then reads a blanked cell as a clear.

@@ -17,7 +17,7 @@ from dexbulk.engine import RunResult
 from dexbulk.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from dexbulk.cli.context import Env
+    from dexbulk.cli.env import Env
     from dexbulk.cli.options import OutputArgs
     from dexbulk.cli.preview import Checked
     from dexbulk.plan import Plan

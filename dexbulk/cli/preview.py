@@ -23,7 +23,8 @@ from dexbulk.preview import NOT_COMPARED, UNKNOWN, Preview, fields_of, read_curr
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from dexbulk.cli.context import Client, Env
+    from dexbulk.cli.context import Client
+    from dexbulk.cli.env import Env
     from dexbulk.cli.options import GuardArgs, OutputArgs
     from dexbulk.plan import Plan
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from dexbulk.cli.context import Env
+from dexbulk.cli.env import Env
 from dexbulk.cli.help import DexbulkCommand, DexbulkGroup
 from dexbulk.cli.options import (
     JsonFlag,

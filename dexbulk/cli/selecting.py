@@ -21,7 +21,8 @@ from dexbulk.selection import Criteria, SelectionResult, select_contacts
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from dexbulk.cli.context import Client, Env
+    from dexbulk.cli.context import Client
+    from dexbulk.cli.env import Env
 
 NOTHING_SELECTED = (
     "no contacts selected: pass --where, --tag, --group, --search or --all, "

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from dexbulk.cli.context import Env
+from dexbulk.cli.env import Env
 from dexbulk.cli.options import (
     GuardArgs,
     OutputArgs,

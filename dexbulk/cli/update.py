@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from dexbulk.cli.context import Env
+from dexbulk.cli.env import Env
 from dexbulk.cli.errors import EXIT_CODES_EPILOG
 from dexbulk.cli.help import DexbulkCommand
 from dexbulk.cli.options import (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
 from collections.abc import Callable
@@ -41,11 +42,31 @@ def test_every_command_alone_is_the_one_of_the_whole_app(name: str) -> None:
     assert names(_app_for([name, "--json"])) == {name}
 
 
-@pytest.mark.parametrize(
-    "args", [[], ["--help"], ["-h"], ["--version"], ["nope"], ["stars", "--ids", "x"]]
-)
-def test_help_and_unknown_names_get_every_command(args: list[str]) -> None:
+@pytest.mark.parametrize("args", [["--version"], ["nope"], ["stars", "--ids", "x"]])
+def test_unknown_names_get_every_command(args: list[str]) -> None:
     assert _app_for(args) is app
+
+
+@pytest.mark.parametrize("args", [[], ["--help"], ["-h"]])
+def test_the_listing_has_every_command_with_its_summary_and_no_options(args: list[str]) -> None:
+    listing = _app_for(args)
+    assert names(listing) == ALL_NAMES
+    by_name = {info.name: info.callback for info in listing.registered_commands}
+    whole = {info.name: info.callback for info in app.registered_commands}
+    for name, stub in by_name.items():
+        assert stub is not None
+        assert stub.__doc__ == whole[name].__doc__  # type: ignore[union-attr]
+        assert not inspect.signature(stub).parameters
+
+
+def test_the_listing_is_the_whole_apps_help_word_for_word(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from dexbulk.cli import app as app_module
+
+    code, listed = finished(lambda: app_module.run(["--help"]), capsys)
+    code_whole, whole = finished(lambda: app(args=["--help"], prog_name="dexbulk"), capsys)
+    assert (code, listed) == (code_whole, whole)
 
 
 def finished(call: Callable[[], object], capsys: pytest.CaptureFixture[str]) -> tuple[object, str]:

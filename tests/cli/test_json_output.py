@@ -13,7 +13,7 @@ import responses
 from typer.testing import CliRunner
 
 from dexbulk.cli.app import app
-from dexbulk.cli.context import Env
+from dexbulk.cli.env import Env
 from tests.cli.test_app import API, A
 from tests.conftest import TEST_KEY
 

@@ -16,7 +16,7 @@ import responses
 from typer.testing import CliRunner
 
 from dexbulk.cli.app import app
-from dexbulk.cli.context import Env
+from dexbulk.cli.env import Env
 from dexbulk.inputs.ids import read_ids
 from tests.conftest import TEST_KEY
 

@@ -15,7 +15,7 @@ import responses
 from typer.testing import CliRunner
 
 from dexbulk.cli.app import app
-from dexbulk.cli.context import Env
+from dexbulk.cli.env import Env
 from dexbulk.journal import default_runs_dir, load_run
 from tests.conftest import TEST_KEY
 
