@@ -45,8 +45,10 @@ def _run(
 ) -> dict[str, Any]:  # fmt: skip
     flags = ("--latency", str(LATENCY_MS), "--rate-limit", f"{limit}/s", "--rate-limiter", limiter)
     with SandboxProcess(db, contacts, *flags) as sandbox:
+        # --no-read: pacing of the sends alone; with the read, a run writing what an earlier one
+        # wrote would send nothing.
         argv = [DEXBULK, "set", f"company=Paced {rate}", "--from", str(ids_file), "--json",
-                "--no-progress"]  # fmt: skip
+                "--no-progress", "--no-read"]  # fmt: skip
         if rate is not None:
             argv += ["--rate", str(rate)]
         before = sandbox.stats()

@@ -59,7 +59,10 @@ def dexbulk_run(
     label: str, value: str = "Bench",
 ) -> Run:  # fmt: skip
     """Run ``dexbulk set`` once; the company value changes so each run really writes."""
-    argv = [DEXBULK, "set", f"company={value}", "--from", str(ids_file), "--json", "--no-progress"]
+    # --no-read: this measures sending; the read before it is bench/read_before.py's. With the
+    # read, a variant that writes a value an earlier one wrote would send nothing at all.
+    argv = [DEXBULK, "set", f"company={value}", "--from", str(ids_file), "--json", "--no-progress",
+            "--no-read"]  # fmt: skip
     if batch != 100:
         argv += ["--batch-size", str(batch)]
     if concurrency != 4:
