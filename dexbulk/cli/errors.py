@@ -203,7 +203,12 @@ def _write_json_outcome(out: GuardedStream, outcome: _Exit) -> None:
         # A command that only returned its code (Typer's answer to Ctrl-C is a bare 130).
         known = {int(code): text for code, text in EXIT_CODE_HELP.items()}
         message = outcome.message or known.get(outcome.code, f"exit code {outcome.code}")
-        document["error"] = {"message": message, "hint": outcome.hint}
+        hint = outcome.hint
+        if outcome.code == ExitCode.INTERRUPTED and outcome.message is None:
+            # Stopped before a run began (no run ID to name): there may be nothing to resume.
+            message = "interrupted"
+            hint = hint or "'dexbulk runs' shows whether a run began; resume it with its ID"
+        document["error"] = {"message": message, "hint": hint}
     out.write(escape_json_text(json.dumps(document, indent=2, ensure_ascii=False)) + "\n")
     out.flush()
 

@@ -323,3 +323,16 @@ def test_a_guarded_stream_passes_other_errors_on() -> None:
 
     with pytest.raises(OSError, match="No space left"):
         GuardedStream(Full()).write("x")
+
+
+def test_a_bare_interrupt_under_json_names_no_run_it_cannot_know() -> None:
+    """Ctrl-C before any run began: no 'dexbulk resume RUN_ID' placeholder to copy."""
+    from dexbulk.cli.errors import _Exit, _write_json_outcome
+
+    out = io.StringIO()
+    _write_json_outcome(GuardedStream(out), _Exit(130))
+    error = json.loads(out.getvalue())["error"]
+    assert error == {
+        "message": "interrupted",
+        "hint": "'dexbulk runs' shows whether a run began; resume it with its ID",
+    }
