@@ -84,10 +84,7 @@ def ls(
     e = Env()
     if fmt is not None and fmt not in FORMATS:
         raise InvalidInput(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
-    if as_json:  # --json, as other commands spell it
-        if fmt not in (None, "json"):
-            raise InvalidInput(f"--json and --format {fmt} ask for different formats; give one")
-        fmt = "json"
+    fmt = json_format(fmt, as_json)
     chosen = choose(select, e)
     shown = parse_columns(columns)
     fmt = fmt or ("table" if isatty(e.stdout) else "jsonl")
@@ -101,6 +98,15 @@ def ls(
         console.print(f"no contacts match {chosen.describe()}", markup=False)
     write(e.stdout, result.contacts, fmt, shown, no_color=no_color)
     return ExitCode.OK
+
+
+def json_format(fmt: str | None, as_json: bool) -> str | None:
+    """``--json`` is ``--format json``, as other commands spell it; both, different: exit 2."""
+    if not as_json:
+        return fmt
+    if fmt not in (None, "json"):
+        raise InvalidInput(f"--json and --format {fmt} ask for different formats; give one")
+    return "json"
 
 
 def parse_columns(text: str | None) -> tuple[str, ...] | None:

@@ -248,13 +248,18 @@ def _listing(kind: str) -> Any:
         send: SendArgs,
         *,
         fmt: FormatOption = None,
+        as_json: Annotated[
+            bool,
+            typer.Option("--json", help="Same as --format json.", rich_help_panel=OUTPUT_PANEL),
+        ] = False,
         verbose: VerboseFlag = False,
         no_color: NoColorFlag = False,
     ) -> ExitCode:
         from dexbulk.cli.context import connect
-        from dexbulk.cli.ls import FORMATS, isatty, write
+        from dexbulk.cli.ls import FORMATS, isatty, json_format, write
 
         e = Env()
+        fmt = json_format(fmt, as_json)
         if fmt is not None and fmt not in FORMATS:
             raise InvalidInput(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
         fmt = fmt or ("table" if isatty(e.stdout) else "jsonl")

@@ -306,3 +306,12 @@ def test_a_name_shaped_like_an_id_is_never_created(
     assert result.code == 2, result
     assert "hint: a tag name cannot look like an ID; give its name instead" in result.stderr
     assert named(api, "tag") == tags
+
+
+def test_tags_json_is_format_json(sandbox: Sandbox, dexbulk: Dexbulk) -> None:
+    api = sandbox()
+    listed = dexbulk("tags", "--json", api=api)
+    assert listed.code == 0, listed
+    assert {t["name"] for t in listed.json()} == set(named(api, "tag"))
+    both = dexbulk("groups", "--json", "--format", "csv", api=api)
+    assert both.code == 2, both
