@@ -148,6 +148,7 @@ def send_plan(
     resume_of: tuple[str, str] | None = None,
     api_url: str | None = None,
     prepare: Callable[[], Mapping[str, str]] | None = None,
+    report: Mapping[str, object] | None = None,
 ) -> ExitCode:
     """Dry-run or send ``plan``, render the outcome, and return the exit code.
 
@@ -157,7 +158,8 @@ def send_plan(
     (a filter selection), and ``current`` the contacts it has already read. ``prepare`` runs
     once the plan is checked and confirmed, just before it is journaled and sent (never on a
     dry run): it makes what the plan names with stand-in keys (``--create``'s new tags) and
-    says which real key replaces each. ``plan`` may be a :data:`PlanFromRead` instead, called
+    says which real key replaces each. ``report`` adds to the ``--json`` document (the tags a
+    dry run would create). ``plan`` may be a :data:`PlanFromRead` instead, called
     once the output files are open, so bad paths still cost no request.
     """
     from dexbulk.cli import render
@@ -181,12 +183,13 @@ def send_plan(
         from dexbulk.cli.outputs import OutputFiles
 
         files = None if output.dry_run else OutputFiles(scope, output, env)
-        report: Mapping[str, object] = {}
+        report = dict(report or {})
         if not isinstance(plan, Plan):
             made = plan(open_client())
             if made is None:
                 return ExitCode.OK
-            plan, current, report = made.plan, made.current, made.report
+            plan, current = made.plan, made.current
+            report.update(made.report)
         checked = None
         if guard is not None:
             from dexbulk.cli.preview import check_plan

@@ -99,9 +99,12 @@ def _change(
             def prepare() -> dict[str, str]:
                 return _create(client, kind, missing, console)
 
+        # With --json, a dry run names what it would create (the plan holds stand-in IDs).
+        report = {"create": [{"kind": kind, "name": name} for name in missing]}
         return send_plan(
-            plan, send, output, e, guard=guard, client=client, current=current, prepare=prepare
-        )
+            plan, send, output, e, guard=guard, client=client, current=current, prepare=prepare,
+            report=report if missing else None,
+        )  # fmt: skip
 
 
 def _verb(add: bool) -> str:

@@ -113,6 +113,11 @@ def test_create_makes_a_missing_tag_only_when_the_run_is_sent(
     assert dry.code == 0, dry
     assert "will create tag 'Summit 2026'" in dry.stderr
     assert "Summit 2026" not in named(api, "tag")
+    scripted = dexbulk("tag", "add", "Summit 2026", "--create", "--from", path, "--dry-run",
+                       "--json", api=api)  # fmt: skip
+    assert scripted.code == 0, scripted
+    assert scripted.json()["create"] == [{"kind": "tag", "name": "Summit 2026"}]
+    assert "Summit 2026" not in named(api, "tag")
     sent = dexbulk("tag", "add", "Summit 2026", "--create", "--from", path, api=api)
     assert sent.code == 0, sent
     assert "created tag 'Summit 2026'" in sent.stderr
