@@ -321,8 +321,8 @@ class UndoStatus:
 
     undoable: bool
     why_not: str | None = None
-    """Why not, when it cannot be: ``--no-read``, ``incomplete``, ``running`` or
-    ``prior values lost``."""
+    """Why not, when it cannot be: ``--no-read``, ``incomplete``, ``running``, ``prior values
+    lost`` or ``nothing updated``."""
     undone_by: str | None = None
     """The latest run that undid it."""
     undo_of: str | None = None
@@ -353,6 +353,8 @@ def undo_status(run: RunState, undone_by: Mapping[str, Sequence[str]]) -> UndoSt
         why_not = "--no-read"
     elif lost_before(run):
         why_not = "prior values lost"
+    elif not undo_ids(run):
+        why_not = "nothing updated"
     by = undone_by.get(run.run_id) or []
     return UndoStatus(why_not is None, why_not, by[-1] if by else None, run.undo_of)
 

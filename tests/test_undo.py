@@ -514,3 +514,10 @@ def test_list_items_go_back_without_the_keys_dex_adds_itself() -> None:
         {"email": "a@b.co", "label": "work", "ranking": 1}
     ]
     assert restorable("linkedin_data", {"id": 1}) == {"id": 1}  # any object: kept whole
+
+
+def test_a_run_that_updated_nobody_says_so_in_runs(tmp_path: Path) -> None:
+    plan = Plan([Update(A, {"company": "NewCo"})], "set company=NewCo", patch={"company": "NewCo"})
+    run = journal_of(tmp_path, plan, [{"contactId": A, "data": {"company": "OldCo"}}], ok=[])
+    status = undo_status(run, {})
+    assert (status.undoable, status.text()) == (False, "no (nothing updated)")
