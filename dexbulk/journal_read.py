@@ -374,7 +374,8 @@ def find_run(runs_dir: Path, run_ref: str) -> Path:
         raise InvalidInput("no run ID given", hint="list runs with 'dexbulk runs'")
     matches = [p for p in paths if p.stem == run_ref]
     matches = matches or [p for p in paths if p.stem.startswith(run_ref)]
-    matches = matches or [p for p in paths if p.stem.endswith(run_ref)]
+    # An ending of 1 or 2 characters would name a run by chance ('runs rm 1').
+    matches = matches or [p for p in paths if len(run_ref) > 2 and p.stem.endswith(run_ref)]
     if len(matches) == 1:
         return matches[0]
     if not matches:
