@@ -27,8 +27,7 @@ from dexbulk.plan import CHANNELS, MEMBERSHIP, Plan, Update
 from dexbulk.runlock import holder
 
 FORMAT = 3
-"""Journals written since the plan is sealed; older ones have no ``format`` in ``start``.
-Since format 3 the seal also covers what the start record says is sent to every contact."""
+"""Journals since the plan is sealed (none in older ones); since 3 the seal covers the start."""
 
 SEALED_START = ("patch", "channel", "labels", "undo_of", "api_url")
 """The start record's fields that decide what is sent, and where: a hand-edited one breaks the
