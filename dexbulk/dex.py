@@ -38,6 +38,24 @@ Contact = dict[str, Any]
 _URL_HINT = f"check --api-url or DEX_API_URL (Dex's is {DEFAULT_API_URL})"
 
 
+def membership_request(
+    kind: str, add: bool, contact_ids: Sequence[str], target_ids: Sequence[str]
+) -> tuple[str, str, dict[str, list[str]]]:
+    """Method, path and body of a membership change: ``POST /v1/tags/contacts/add|remove``
+    with every tag, or ``PUT`` (add) / ``POST`` (remove) ``/v1/groups/{id}/contacts`` for the
+    one group of ``target_ids``. Also what a dry run shows."""
+    ids = list(contact_ids)
+    if kind == "tag":
+        path = "/tags/contacts/add" if add else "/tags/contacts/remove"
+        return "POST", path, {"contactIds": ids, "tagIds": list(target_ids)}
+    (group,) = target_ids
+    return (
+        "PUT" if add else "POST",
+        f"/groups/{urlquote(group, safe='')}/contacts",
+        {"contactIds": ids},
+    )
+
+
 class Dex:
     """A pooled, retrying client of the Dex API, safe to share between threads.
 
@@ -104,29 +122,29 @@ class Dex:
         body = encode_batch(updates)
         return self.transport.request("PUT", "/contacts/", body, len(updates)).classify()
 
+    def change_membership(
+        self, kind: str, add: bool, contact_ids: Sequence[str], target_ids: Sequence[str]
+    ) -> Outcome:
+        """Add (``add``) or remove every contact's tags (``kind`` ``tag``, all ``target_ids``) or
+        their membership of one group (``group``): the request :func:`membership_request` says."""
+        method, path, body = membership_request(kind, add, contact_ids, target_ids)
+        return self.transport.request(method, path, compact_json(body), len(contact_ids)).classify()
+
     def add_tags(self, contact_ids: Sequence[str], tag_ids: Sequence[str]) -> Outcome:
         """``POST /v1/tags/contacts/add``: every tag on every contact."""
-        body = compact_json({"contactIds": list(contact_ids), "tagIds": list(tag_ids)})
-        path = "/tags/contacts/add"
-        return self.transport.request("POST", path, body, len(contact_ids)).classify()
+        return self.change_membership("tag", True, contact_ids, tag_ids)
 
     def remove_tags(self, contact_ids: Sequence[str], tag_ids: Sequence[str]) -> Outcome:
         """``POST /v1/tags/contacts/remove``: every tag off every contact."""
-        body = compact_json({"contactIds": list(contact_ids), "tagIds": list(tag_ids)})
-        path = "/tags/contacts/remove"
-        return self.transport.request("POST", path, body, len(contact_ids)).classify()
+        return self.change_membership("tag", False, contact_ids, tag_ids)
 
     def add_to_group(self, group_id: str, contact_ids: Sequence[str]) -> Outcome:
         """``PUT /v1/groups/{id}/contacts`` adds (members already in are skipped by Dex)."""
-        body = compact_json({"contactIds": list(contact_ids)})
-        path = f"/groups/{urlquote(group_id, safe='')}/contacts"
-        return self.transport.request("PUT", path, body, len(contact_ids)).classify()
+        return self.change_membership("group", True, contact_ids, [group_id])
 
     def remove_from_group(self, group_id: str, contact_ids: Sequence[str]) -> Outcome:
         """``POST /v1/groups/{id}/contacts`` removes (Dex's choice of verb, not ours)."""
-        body = compact_json({"contactIds": list(contact_ids)})
-        path = f"/groups/{urlquote(group_id, safe='')}/contacts"
-        return self.transport.request("POST", path, body, len(contact_ids)).classify()
+        return self.change_membership("group", False, contact_ids, [group_id])
 
     def create_tag(self, name: str) -> Contact:
         """``POST /v1/tags/``: create a tag and return it (``{id, name, ...}``)."""

@@ -14,6 +14,7 @@ group endpoints, or tags through ``PUT /v1/contacts/``'s ``tags_contacts`` opera
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -51,8 +52,10 @@ class Target:
         return f"{self.kind}:{self.id}"
 
     @classmethod
+    @functools.lru_cache(maxsize=256)
     def parse(cls, key: str) -> Target:
-        """``tag:<uuid>`` or ``group:<uuid>``; InvalidInput for anything else."""
+        """``tag:<uuid>`` or ``group:<uuid>``; InvalidInput for anything else. Cached: the read
+        before a run asks it for every contact and key it compares."""
         kind, _, raw = key.partition(":")
         uuid = normalize_uuid(raw)
         if kind not in KINDS or uuid is None:
@@ -108,12 +111,16 @@ def membership_plan(
     )  # fmt: skip
 
 
-def describe_change(key: str, value: object, labels: Mapping[str, str]) -> str:
-    """``+ tag 'investor'`` or ``- group 'Team'`` for people (the ID when no name is known)."""
+def target_label(key: str, labels: Mapping[str, str]) -> str:
+    """``tag 'investor'`` or ``group 'Team'`` for people (the ID when no name is known)."""
     target = Target.parse(key)
     name = labels.get(key)
-    shown = quote(name) if name is not None else target.id
-    return f"{'+' if value else '-'} {target.kind} {shown}"
+    return f"{target.kind} {quote(name) if name is not None else target.id}"
+
+
+def describe_change(key: str, value: object, labels: Mapping[str, str]) -> str:
+    """``+ tag 'investor'`` or ``- group 'Team'``: the change for people."""
+    return f"{'+' if value else '-'} {target_label(key, labels)}"
 
 
 class MembershipSender:
@@ -155,25 +162,42 @@ class MembershipSender:
         return confirmed
 
 
+@dataclass(frozen=True)
+class _Call:
+    """One request of a membership change: every tag added (or removed) at once, or one group."""
+
+    kind: str
+    add: bool
+    targets: tuple[str, ...]
+
+
+def _calls(data: Mapping[str, JSON]) -> list[_Call]:
+    """The requests that carry ``data``: adds first, then removes; tags together, a group each."""
+    targets = [(Target.parse(key), value) for key, value in data.items()]
+    calls: list[_Call] = []
+    for add in (True, False):
+        tags = tuple(t.id for t, value in targets if t.kind == "tag" and value is add)
+        if tags:
+            calls.append(_Call("tag", add, tags))
+        calls += [
+            _Call("group", add, (t.id,)) for t, v in targets if t.kind == "group" and v is add
+        ]
+    return calls
+
+
 def send_membership(dex: Dex, updates: Sequence[Update]) -> Outcome:
     """Send one change (the same data object for every update) to Dex: the one function that
     knows which endpoint carries it. ``count`` is per contact: how many contacts took the
     whole change (Dex counts links; a change of two tags counts each contact twice)."""
-    data = updates[0].data
     ids = [u.contact_id for u in updates]
-    targets = {key: Target.parse(key) for key in data}
     outcomes: list[Outcome] = []
-    for value in (True, False):
-        tags = [t.id for k, t in targets.items() if t.kind == "tag" and data[k] is value]
-        if tags and TAGS_VIA_PUT:
-            outcomes.append(_per_contact(dex.put_contacts(_tag_ops(ids, tags, value)), 1))
-        elif tags:
-            send = dex.add_tags if value else dex.remove_tags
-            outcomes.append(_per_contact(send(ids, tags), len(tags)))
-        for target in targets.values():
-            if target.kind == "group" and data[target.key] is value:
-                move = dex.add_to_group if value else dex.remove_from_group
-                outcomes.append(move(target.id, ids))
+    for call in _calls(updates[0].data):
+        if call.kind == "tag" and TAGS_VIA_PUT:
+            outcome = dex.put_contacts(_tag_ops(ids, call.targets, call.add))
+        else:
+            outcome = dex.change_membership(call.kind, call.add, ids, call.targets)
+            outcome = _per_contact(outcome, len(call.targets))
+        outcomes.append(outcome)
     return combine(outcomes, len(ids))
 
 
@@ -184,22 +208,14 @@ def first_request(updates: Sequence[Update], api_url: str) -> dict[str, object] 
         return None
     data = updates[0].data
     ids = [u.contact_id for u in updates if u.data == data]
-    key, value = next(iter(data.items()))
-    target = Target.parse(key)
-    if target.kind == "tag":
-        tags = [Target.parse(k).id for k, v in data.items() if k.startswith("tag:") and v is value]
-        if TAGS_VIA_PUT:
-            body: object = [u.to_api() for u in _tag_ops(ids, tags, bool(value))]
-            return {"method": "PUT", "url": f"{api_url}/contacts/", "body": body}
-        path = "/tags/contacts/add" if value else "/tags/contacts/remove"
-        return {
-            "method": "POST",
-            "url": api_url + path,
-            "body": {"contactIds": ids, "tagIds": tags},
-        }
-    method = "PUT" if value else "POST"
-    url = f"{api_url}/groups/{target.id}/contacts"
-    return {"method": method, "url": url, "body": {"contactIds": ids}}
+    call = _calls(data)[0]
+    if call.kind == "tag" and TAGS_VIA_PUT:
+        body: object = [u.to_api() for u in _tag_ops(ids, call.targets, call.add)]
+        return {"method": "PUT", "url": f"{api_url}/contacts/", "body": body}
+    from dexbulk.dex import membership_request  # the dry run needs no HTTP client otherwise
+
+    method, path, request = membership_request(call.kind, call.add, ids, call.targets)
+    return {"method": method, "url": api_url + path, "body": request}
 
 
 def combine(outcomes: Sequence[Outcome], size: int) -> Outcome:

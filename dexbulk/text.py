@@ -15,13 +15,14 @@ import re
 
 _NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
-# C0 controls, DEL and C1 controls: the C1 range matters too, since \x9b is a one-character CSI
-# and \x9d an OSC on terminals that read 8-bit controls.
-_CONTROLS = "\x00-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
-# And the bidi overrides, isolates and marks (U+202A-U+202E, U+2066-U+2069, U+200E, U+200F,
+# The bidi overrides, isolates and marks (U+202A-U+202E, U+2066-U+2069, U+200E, U+200F,
 # U+061C), which make a name ending in 'txt.exe' display as ending in 'exe.txt', the zero-width
 # space (two names that look alike) and the line and paragraph separators. Zero-width joiners
 # stay: emoji sequences are made of them.
+_INVISIBLE = "\u061c\u200b\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+# C0 controls, DEL and C1 controls: the C1 range matters too, since \x9b is a one-character CSI
+# and \x9d an OSC on terminals that read 8-bit controls.
+_CONTROLS = "\x00-\x1f\x7f-\x9f" + _INVISIBLE
 
 
 @functools.lru_cache(maxsize=8)
@@ -89,9 +90,7 @@ def escape_json_text(text: str) -> str:
     return _ESCAPED.sub(_json_escape, text) if _ESCAPED.search(text) else text
 
 
-_ESCAPED = re.compile(
-    "[\x7f-\x9f\u061c\u200b\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
-)
+_ESCAPED = re.compile("[\x7f-\x9f" + _INVISIBLE + "\ud800-\udfff]")
 
 
 def _json_escape(match: re.Match[str]) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from dexbulk.membership import describe_change, is_membership_key
+from dexbulk.membership import describe_change, is_membership_key, target_label
 from dexbulk.text import display_value, printable
 
 PlanSection = Callable[[Console, Mapping[str, Any]], None]
@@ -115,7 +115,7 @@ def _field(name: str, labels: Mapping[str, str] | None) -> str:
     """A field's name, or a tag or group by its name (``tag 'investor'``)."""
     if labels is None or not is_membership_key(name):
         return name
-    return printable(describe_change(name, True, labels)[2:])
+    return printable(target_label(name, labels))
 
 
 def sample_text(document: Mapping[str, Any]) -> str:

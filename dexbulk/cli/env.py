@@ -31,7 +31,7 @@ class Env:
     @property
     def stdin_isatty(self) -> bool:
         """True when a person could be typing on stdin."""
-        return _isatty(self.stdin)
+        return isatty(self.stdin)
 
     @property
     def stdin_piped(self) -> bool:
@@ -47,7 +47,7 @@ class Env:
     def open_tty(self) -> IO[str] | None:
         """The controlling terminal, to ask a person a question; None when no one is there
         (stderr is not a terminal, or there is no terminal to open)."""
-        if not _isatty(self.stderr):
+        if not isatty(self.stderr):
             return None
         try:
             return open("/dev/tty", encoding="utf-8")
@@ -62,7 +62,8 @@ class Env:
         return make_console(self.stderr, no_color=bool(output and output.no_color), quiet=quiet)
 
 
-def _isatty(stream: IO[str]) -> bool:
+def isatty(stream: IO[str]) -> bool:
+    """Whether ``stream`` is a terminal (False for in-memory and closed streams)."""
     try:
         return stream.isatty()
     except (AttributeError, ValueError):

@@ -12,7 +12,7 @@ from typing import IO, Annotated, Any
 
 import typer
 
-from dexbulk.cli.env import Env
+from dexbulk.cli.env import Env, isatty
 from dexbulk.cli.options import (
     OUTPUT_PANEL,
     NoColorFlag,
@@ -204,10 +204,3 @@ def _table(
     for contact in contacts:
         table.add_row(*(Text(printable(cell(contact, name))) for name in columns))
     make_console(stream, no_color=no_color).print(table)
-
-
-def isatty(stream: IO[str]) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False

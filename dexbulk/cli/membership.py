@@ -60,7 +60,7 @@ def _change(
 ) -> ExitCode:  # fmt: skip
     from dexbulk.cli.context import connect, send_plan
     from dexbulk.cli.preview import contacts_by_id
-    from dexbulk.cli.selecting import as_selection, choose
+    from dexbulk.cli.selecting import as_selection, choose, nothing_selected
     from dexbulk.cli.selecting import select as read_selection
     from dexbulk.membership import membership_plan
     from dexbulk.text import printable
@@ -88,7 +88,7 @@ def _change(
             selection = chosen.ids
         plan = membership_plan(selection, targets, kind, add, command)
         if not plan.updates:
-            return _nothing_selected(console, chosen.describe(), guard)
+            return nothing_selected(console, chosen.describe(), guard)
         for name in missing:
             if output.dry_run and not output.json:
                 shown = printable(repr(name), keep="")
@@ -166,15 +166,6 @@ def _create(client: "Client", kind: str, missing: list[str], console: Any) -> di
         renamed[f"{kind}:{NEW_ID.format(number)}"] = f"{kind}:{made_id}"
         console.print(f"{said} {kind} {printable(repr(name), keep='')}", markup=False)
     return renamed
-
-
-def _nothing_selected(console: Any, described: str, guard: GuardArgs) -> ExitCode:
-    if guard.expected_count not in (None, 0):
-        raise InvalidInput(
-            f"--expected-count {guard.expected_count}: no contacts match {described}; nothing sent"
-        )
-    console.print(f"no contacts match {described}; nothing sent", markup=False)
-    return ExitCode.OK
 
 
 def _membership_command(kind: str, add: bool) -> Any:
@@ -259,7 +250,8 @@ def _listing(kind: str) -> Any:
         no_color: NoColorFlag = False,
     ) -> ExitCode:
         from dexbulk.cli.context import connect
-        from dexbulk.cli.ls import FORMATS, isatty, json_format, write
+        from dexbulk.cli.env import isatty
+        from dexbulk.cli.ls import FORMATS, json_format, write
 
         e = Env()
         fmt = json_format(fmt, as_json)

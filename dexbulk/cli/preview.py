@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from dexbulk.errors import ExitCode, InvalidInput, MissingCredentials, NotDexApi, Unreachable
-from dexbulk.membership import describe_change, is_membership_key
+from dexbulk.membership import describe_change, is_membership_key, target_label
 from dexbulk.plan import MEMBERSHIP
 from dexbulk.preview import NOT_COMPARED, UNKNOWN, Preview, fields_of, read_current
 
@@ -218,8 +218,7 @@ def _sample_cells(preview: Preview, name: str, before: Any, after: Any) -> tuple
     """A sample row's field, before and after; a tag or group shows by name, with yes/no."""
     if not is_membership_key(name):
         return name, show(before, name), show(after, name, after=True)
-    # "+ tag 'investor'" without its sign: the columns say before and after.
-    field = printable(describe_change(name, True, preview.labels)[2:])
+    field = printable(target_label(name, preview.labels))
     had = "(not read)" if before is UNKNOWN else "yes" if before else "no"
     return field, had, "yes" if after else "no"
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from dexbulk.cli.options import SelectArgs
-from dexbulk.errors import InvalidInput
+from dexbulk.cli.options import GuardArgs, SelectArgs
+from dexbulk.errors import ExitCode, InvalidInput
 from dexbulk.inputs.ids import STDIN_NAME, select_ids
 from dexbulk.plan import Selection
 from dexbulk.selection import Criteria, SelectionResult, select_contacts
@@ -112,3 +112,14 @@ def as_selection(chosen: Chosen, result: SelectionResult) -> Selection:
     duplicates = chosen.ids.duplicates if chosen.ids is not None else 0
     sources = chosen.ids.sources if chosen.ids is not None else ()
     return Selection(tuple(result.ids), duplicates, (*sources, chosen.criteria.describe()))
+
+
+def nothing_selected(console: Console, described: str, guard: GuardArgs) -> ExitCode:
+    """A filter selection that matched no contact: exit 0 with nothing sent, or exit 2 when
+    ``--expected-count`` asked for some."""
+    if guard.expected_count not in (None, 0):
+        raise InvalidInput(
+            f"--expected-count {guard.expected_count}: no contacts match {described}; nothing sent"
+        )
+    console.print(f"no contacts match {described}; nothing sent", markup=False)
+    return ExitCode.OK

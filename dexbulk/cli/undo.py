@@ -87,6 +87,7 @@ def _undo(
     runs_dir = path.parent
     run = read_run(path)
     check_undoable(run)
+    ids = undo_ids(run)
     sent_to = run.start.get("api_url")
     journaled = sent_to if isinstance(sent_to, str) else None
     # --api-url > DEX_API_URL > the run's own URL > the config, as for resume and retry.
@@ -96,7 +97,7 @@ def _undo(
         # 'undo last' must say which run it takes back (and where, when that is not where the
         # run went) before it reads or asks anything.
         summary = run.summary()
-        unsure = len(undo_ids(run)) - len(run.confirmed)
+        unsure = len(ids) - len(run.confirmed)
         also = f", {unsure:,} not confirmed" if unsure else ""
         elsewhere = ""
         if journaled is not None and target.api_url != journaled:
@@ -117,17 +118,18 @@ def _undo(
             markup=False,
             soft_wrap=True,
         )
-    if not undo_ids(run):
+    if not ids:
         return _nothing(e, output, console, f"run {run.run_id} sent no contact", None)
 
     def from_read(client: "Client") -> "ReadPlan | None":
-        return _inverse(run, client, output, e, console, force=force)
+        return _inverse(run, ids, client, output, e, console, force=force)
 
     return send_plan(from_read, send, output, e, guard=guard, api_url=journaled)
 
 
 def _inverse(
     run: "RunState",
+    ids: list[str],
     client: "Client",
     output: OutputArgs,
     e: Env,
@@ -135,14 +137,15 @@ def _inverse(
     *,
     force: bool,
 ) -> "ReadPlan | None":
-    """Read the current values, build the inverse plan, list what it leaves alone."""
+    """Read the current values of ``ids`` (:func:`~dexbulk.undo.undo_ids`), build the inverse
+    plan, list what it leaves alone."""
     from dexbulk.cli.context import ReadPlan
     from dexbulk.preview import read_current
-    from dexbulk.undo import build_undo, fields_to_read, undo_ids
+    from dexbulk.undo import build_undo, fields_to_read
 
     try:
         current = read_current(
-            client.dex, undo_ids(run), fields=fields_to_read(run),
+            client.dex, ids, fields=fields_to_read(run),
             concurrency=client.target.options.concurrency,
         )  # fmt: skip
     except ApiError as exc:

@@ -81,7 +81,7 @@ def _filtered(
     """Select by the filters through one client, then check and send the plan over it."""
     from dexbulk.cli.context import connect, send_plan
     from dexbulk.cli.preview import contacts_by_id
-    from dexbulk.cli.selecting import as_selection, select
+    from dexbulk.cli.selecting import as_selection, nothing_selected, select
 
     console = e.console(output)
     verbose = output.verbose or output.debug
@@ -89,13 +89,7 @@ def _filtered(
         result = select(client, chosen, console, verbose=verbose)
         plan = make_plan(as_selection(chosen, result))
         if not plan.updates:
-            if guard.expected_count not in (None, 0):
-                raise InvalidInput(
-                    f"--expected-count {guard.expected_count}: no contacts match "
-                    f"{chosen.describe()}; nothing sent"
-                )
-            console.print(f"no contacts match {chosen.describe()}; nothing sent", markup=False)
-            return ExitCode.OK
+            return nothing_selected(console, chosen.describe(), guard)
         current = None if guard.no_read else contacts_by_id(result.contacts)
         return send_plan(plan, send, output, e, guard=guard, client=client, current=current)
 
