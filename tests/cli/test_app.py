@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from dexbulk import __version__
 from dexbulk.cli.app import app
+from tests.cli.runner import Run
 from tests.conftest import TEST_KEY
 
 API = "https://api.test.getdex.com/v1"  # a Dex host: no "key sent to another host" warning
@@ -26,20 +27,6 @@ PUT_URL = f"{API}/contacts/"
 A = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
 B = "8df02237-1111-4b50-8888-8dd25736052b"
 C = "0a1b2c3d-2222-4b50-8888-8dd25736052c"
-
-
-class Run:
-    """One CliRunner invocation, checked for key leaks."""
-
-    def __init__(self, result: object) -> None:
-        self.code: int = result.exit_code  # type: ignore[attr-defined]
-        self.stdout: str = result.stdout  # type: ignore[attr-defined]
-        self.stderr: str = result.stderr  # type: ignore[attr-defined]
-        assert TEST_KEY not in self.stdout
-        assert TEST_KEY not in self.stderr
-
-    def __repr__(self) -> str:
-        return f"Run({self.code}, stdout={self.stdout[-600:]!r}, stderr={self.stderr[-600:]!r})"
 
 
 def invoke(*args: str, stdin: str = "", key: str | None = TEST_KEY, **env: str) -> Run:

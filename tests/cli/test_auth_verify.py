@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from dexbulk.cli.app import app
 from dexbulk.settings import foreign_host_warning
+from tests.cli.runner import Run
 from tests.conftest import TEST_KEY
 
 API = "https://api.test.getdex.com/v1"
@@ -25,17 +26,6 @@ PUT_URL = f"{API}/contacts/"
 A = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
 EXPRESS_404 = "<!DOCTYPE html><html><body><pre>Cannot GET /v2/contacts/count</pre></body></html>"
 ENVELOPE = {"error": False, "data": {"count": 1234}}
-
-
-class Run:
-    def __init__(self, result: object) -> None:
-        self.code: int = result.exit_code  # type: ignore[attr-defined]
-        self.stdout: str = result.stdout  # type: ignore[attr-defined]
-        self.stderr: str = result.stderr  # type: ignore[attr-defined]
-        assert TEST_KEY not in self.stdout + self.stderr
-
-    def __repr__(self) -> str:
-        return f"Run({self.code}, stdout={self.stdout[-600:]!r}, stderr={self.stderr[-600:]!r})"
 
 
 def invoke(*args: str, stdin: str = "", **env: str) -> Run:

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from dexbulk.cli.app import app
 from dexbulk.cli.env import Env
 from dexbulk.inputs.ids import read_ids
+from tests.cli.runner import Run
 from tests.conftest import TEST_KEY
 
 API = "https://api.test.getdex.com/v1"
@@ -32,17 +33,6 @@ PEOPLE = [
     {"id": B, "full_name": 'Bob "the, builder"', "company": "OldCo", "job_title": None,
      "tags": [{"id": INVESTOR, "name": "investor"}], "groups": [], "is_archived": False},
 ]  # fmt: skip
-
-
-class Run:
-    def __init__(self, result: Any) -> None:
-        self.code: int = result.exit_code
-        self.stdout: str = result.stdout
-        self.stderr: str = result.stderr
-        assert TEST_KEY not in self.stdout + self.stderr
-
-    def __repr__(self) -> str:
-        return f"Run({self.code}, stdout={self.stdout[-600:]!r}, stderr={self.stderr[-600:]!r})"
 
 
 def invoke(*args: str, stdin: str = "") -> Run:

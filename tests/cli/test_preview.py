@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from dexbulk.cli.app import app
 from dexbulk.cli.env import Env
 from dexbulk.journal import default_runs_dir, load_run
+from tests.cli.runner import Run
 from tests.conftest import TEST_KEY
 
 API = "https://api.test.getdex.com/v1"
@@ -30,17 +31,6 @@ BOOK = {
     A: {"id": A, "full_name": "Ada", "company": "OldCo", "is_archived": False, "tags": []},
     B: {"id": B, "full_name": "Bob", "company": "NewCo", "is_archived": False, "tags": []},
 }
-
-
-class Run:
-    def __init__(self, result: Any) -> None:
-        self.code: int = result.exit_code
-        self.stdout: str = result.stdout
-        self.stderr: str = result.stderr
-        assert TEST_KEY not in self.stdout + self.stderr
-
-    def __repr__(self) -> str:
-        return f"Run({self.code}, stdout={self.stdout[-900:]!r}, stderr={self.stderr[-900:]!r})"
 
 
 def invoke(*args: str, stdin: str = "", **env: str) -> Run:

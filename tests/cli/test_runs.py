@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 from dexbulk.cli.app import app
 from dexbulk.journal import Journal, JournalError
 from dexbulk.runlock import RunLock
+from tests.cli.runner import Run
 from tests.conftest import TEST_KEY
 
 API = "https://api.test.getdex.com/v1"
@@ -32,22 +33,6 @@ FILTER_URL = f"{API}/contacts/filter"
 
 def cid(n: int) -> str:
     return f"00000000-0000-4000-8000-{n:012d}"
-
-
-class Run:
-    """One CliRunner invocation, checked for key leaks."""
-
-    def __init__(self, result: Any) -> None:
-        self.code: int = result.exit_code
-        self.stdout: str = result.stdout
-        self.stderr: str = result.stderr
-        assert TEST_KEY not in self.stdout + self.stderr
-
-    def json(self) -> Any:
-        return json.loads(self.stdout)
-
-    def __repr__(self) -> str:
-        return f"Run({self.code}, stdout={self.stdout[-600:]!r}, stderr={self.stderr[-600:]!r})"
 
 
 def invoke(*args: str) -> Run:

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from dexbulk.cli.app import app
 from dexbulk.configfile import show_path
 from dexbulk.runlock import RunInUse, RunLock, lock_path
+from tests.cli.runner import Run
 from tests.conftest import TEST_KEY
 
 API = "https://api.test.getdex.com/v1"
@@ -29,20 +30,6 @@ START = {
     B: {"id": B, "full_name": "Bob", "company": "OldCo", "job_title": "CEO"},
     C: {"id": C, "full_name": "Cy", "company": None, "job_title": None},
 }
-
-
-class Run:
-    def __init__(self, result: Any) -> None:
-        self.code: int = result.exit_code
-        self.stdout: str = result.stdout
-        self.stderr: str = result.stderr
-        assert TEST_KEY not in self.stdout + self.stderr
-
-    def json(self) -> Any:
-        return json.loads(self.stdout)
-
-    def __repr__(self) -> str:
-        return f"Run({self.code}, stdout={self.stdout[-900:]!r}, stderr={self.stderr[-900:]!r})"
 
 
 def invoke(*args: str, **environ: str) -> Run:
